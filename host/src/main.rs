@@ -1,0 +1,5 @@
+//! The `kinesis-backup` command.
+
+fn main() -> std::process::ExitCode {
+    kinesis_backup::cli::main()
+}

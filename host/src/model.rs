@@ -1,0 +1,161 @@
+//! The host's view of the contract's data: backups, schedules and reports,
+//! with times as `DateTime<Utc>`. These serialize to the JSON shapes of the
+//! HTTP API (DESIGN.md), which the CLI's `--json` output shares.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One backup archive and what is known about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Backup {
+    /// Unique id, never reused.
+    pub id: u64,
+    /// Archive file name, `backup-YYYYMMDD_HHMM_ID.tar.gz`.
+    pub name: String,
+    /// When the backup was created (UTC).
+    pub created_at: DateTime<Utc>,
+    /// Free text; empty when none was given.
+    pub description: String,
+    /// When the backup is removed automatically; `None` keeps it.
+    pub expiry: Option<DateTime<Utc>>,
+    /// Archive size in bytes.
+    pub size: u64,
+    /// SHA-256 of the archive file, lowercase hex.
+    pub sha256: String,
+    /// The schedule that made it, if any.
+    pub schedule_id: Option<u64>,
+}
+
+/// One page of backups and the total that match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupPage {
+    /// The backups on this page, newest first.
+    pub backups: Vec<Backup>,
+    /// How many match in total (the API calls this `amount`).
+    pub amount: u64,
+}
+
+/// How an update treats a backup's expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpiryChange {
+    /// Leave it.
+    Keep,
+    /// Remove it: keep the backup until deleted.
+    Clear,
+    /// Set it (must be in the future).
+    Set(DateTime<Utc>),
+}
+
+/// What a restore put back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreReport {
+    /// The restored backup.
+    pub id: u64,
+    /// Regular files written, `.env` included.
+    pub files: u64,
+    /// Bytes of file content written.
+    pub bytes: u64,
+}
+
+/// The outcome of checking an archive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyReport {
+    /// The checked backup.
+    pub id: u64,
+    /// True when everything matched.
+    pub ok: bool,
+    /// Files read and checked.
+    pub files_checked: u64,
+    /// Bytes read and checked.
+    pub bytes_checked: u64,
+    /// One line per mismatch, in words.
+    pub problems: Vec<String>,
+}
+
+/// A recurring backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schedule {
+    /// Unique id, never reused.
+    pub id: u64,
+    /// A name for people.
+    pub name: String,
+    /// Standard five-field cron, UTC, Sunday = 0 or 7.
+    pub cron: String,
+    /// Backups made by it expire this many hours after creation.
+    pub expiry_hours: Option<u32>,
+    /// Disabled schedules never run.
+    pub enabled: bool,
+    /// When it is next due; `None` when disabled.
+    pub next_run: Option<DateTime<Utc>>,
+    /// When it last ran.
+    pub last_run: Option<DateTime<Utc>>,
+    /// What went wrong last time; `None` when it succeeded.
+    pub last_error: Option<String>,
+}
+
+/// A page of schedules and the total count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchedulePage {
+    /// The schedules on this page, in id order.
+    pub schedules: Vec<Schedule>,
+    /// How many there are in total.
+    pub amount: u64,
+}
+
+/// What a new schedule is made of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleInput {
+    /// A name for people; not empty.
+    pub name: String,
+    /// Standard five-field cron.
+    pub cron: String,
+    /// Expiry of its backups in hours (at least 1), if any.
+    #[serde(default)]
+    pub expiry_hours: Option<u32>,
+    /// Whether it runs.
+    pub enabled: bool,
+}
+
+/// How a schedule update treats expiry-hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoursChange {
+    /// Leave it.
+    Keep,
+    /// Backups of this schedule no longer expire.
+    Clear,
+    /// A new value (at least 1).
+    Set(u32),
+}
+
+/// Changes to a schedule; `None` fields stay as they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchedulePatch {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new cron expression.
+    pub cron: Option<String>,
+    /// How expiry-hours changes.
+    pub expiry_hours: HoursChange,
+    /// Enable or disable.
+    pub enabled: Option<bool>,
+}
+
+/// A due schedule that failed during a tick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TickFailure {
+    /// The schedule.
+    pub schedule_id: u64,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// What one schedule tick did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TickReport {
+    /// Backups the due schedules made.
+    pub created: Vec<Backup>,
+    /// Ids of expired backups removed.
+    pub expired: Vec<u64>,
+    /// Due schedules that failed.
+    pub failed: Vec<TickFailure>,
+}

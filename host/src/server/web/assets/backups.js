@@ -1,0 +1,347 @@
+// The Backups page: the table with search and pages, the create dialog, per-row description,
+// expiry, download, restore and delete, and bulk delete. Everything goes through the JSON API.
+import {
+  api, apiFile, confirmAction, debounce, fill, formatBytes, fromLocalInput, notify, showFormError,
+  showTime, toLocalInput, uid, utcText, withElapsed, withProgressDialog, wireCloseButtons,
+} from './app.js';
+
+const PAGE_SIZE = 20;
+const state = { filter: '', offset: 0, amount: 0, backups: [], selected: new Set(), highlight: null };
+
+const table = document.getElementById('backups-table');
+const body = document.getElementById('backups-body');
+const rowTemplate = document.getElementById('backup-row');
+const search = document.getElementById('search');
+const selectAll = document.getElementById('select-all');
+const bulkDelete = document.getElementById('bulk-delete');
+
+let loadCounter = 0;
+
+/** Fetches the current page and draws it; a newer load makes older answers irrelevant. */
+async function load() {
+  const ticket = ++loadCounter;
+  table.setAttribute('aria-busy', 'true');
+  try {
+    const answer = await api('GET', '/backup/fetch', {
+      query: { limit: PAGE_SIZE, offset: state.offset, filter: state.filter },
+    });
+    if (ticket !== loadCounter) return;
+    state.backups = answer.backups;
+    state.amount = answer.amount;
+    // A deleted or filtered-out page: step back to the last page that has backups.
+    if (state.backups.length === 0 && state.offset > 0 && state.amount > 0) {
+      state.offset = Math.floor((state.amount - 1) / PAGE_SIZE) * PAGE_SIZE;
+      await load();
+      return;
+    }
+    render();
+  } catch (error) {
+    if (ticket === loadCounter) notify('error', `Could not load the backups: ${error.message}`);
+  } finally {
+    if (ticket === loadCounter) table.setAttribute('aria-busy', 'false');
+  }
+}
+
+function render() {
+  const rows = state.backups.map(renderRow);
+  body.replaceChildren(...rows);
+  const empty = document.getElementById('backups-empty');
+  empty.hidden = state.backups.length > 0;
+  empty.textContent = state.filter
+    ? `No backup matches “${state.filter}”.`
+    : 'No backups yet. Create one to keep a copy of your data.';
+  const first = state.amount === 0 ? 0 : state.offset + 1;
+  const last = state.offset + state.backups.length;
+  document.getElementById('page-info').textContent =
+    `Showing ${first}–${last} of ${state.amount} backup${state.amount === 1 ? '' : 's'}`;
+  const pages = Math.max(1, Math.ceil(state.amount / PAGE_SIZE));
+  document.getElementById('page-number').textContent =
+    `Page ${Math.floor(state.offset / PAGE_SIZE) + 1} of ${pages}`;
+  document.getElementById('prev-page').disabled = state.offset === 0;
+  document.getElementById('next-page').disabled = last >= state.amount;
+  updateSelection();
+}
+
+function renderRow(backup) {
+  const row = rowTemplate.content.firstElementChild.cloneNode(true);
+  row.dataset.id = String(backup.id);
+  fill(row, {
+    name: backup.name,
+    description: backup.description || '—',
+    size: formatBytes(backup.size),
+  });
+  row.querySelector('[data-field="description"]').title = backup.description;
+  row.querySelector('[data-field="size"]').title = `${backup.size} bytes · SHA-256 ${backup.sha256}`;
+  showTime(row.querySelector('[data-field="created"]'), backup.created_at);
+  showTime(row.querySelector('[data-field="expiry"]'), backup.expiry, 'Never');
+  const checkbox = row.querySelector('.row-select');
+  checkbox.checked = state.selected.has(backup.id);
+  checkbox.setAttribute('aria-label', `Select ${backup.name}`);
+  row.classList.toggle('selected', checkbox.checked);
+  checkbox.addEventListener('change', () => {
+    if (checkbox.checked) state.selected.add(backup.id);
+    else state.selected.delete(backup.id);
+    row.classList.toggle('selected', checkbox.checked);
+    updateSelection();
+  });
+  for (const element of row.querySelectorAll('[data-action]')) {
+    element.addEventListener('click', (event) => {
+      event.preventDefault();
+      rowActions[element.dataset.action](backup);
+    });
+  }
+  if (state.highlight === backup.id) {
+    row.classList.add('fresh');
+    state.highlight = null;
+  }
+  return row;
+}
+
+function updateSelection() {
+  const onPage = state.backups.map((b) => b.id);
+  const selectedOnPage = onPage.filter((id) => state.selected.has(id)).length;
+  selectAll.checked = onPage.length > 0 && selectedOnPage === onPage.length;
+  selectAll.indeterminate = selectedOnPage > 0 && selectedOnPage < onPage.length;
+  const count = state.selected.size;
+  bulkDelete.disabled = count === 0;
+  document.getElementById('selection-count').textContent = count ? `${count} selected` : '';
+}
+
+/** What each row button does. */
+const rowActions = {
+  description: openDescription,
+  expiry: openExpiry,
+  download,
+  restore,
+  delete: remove,
+};
+
+// ----- create
+
+const createDialog = document.getElementById('create-dialog');
+const createForm = document.getElementById('create-form');
+let creating = false;
+
+document.getElementById('create-open').addEventListener('click', () => {
+  createForm.reset();
+  showFormError(createForm, '');
+  createDialog.showModal();
+});
+wireCloseButtons(createDialog);
+createDialog.addEventListener('cancel', (event) => {
+  if (creating) event.preventDefault();
+});
+
+createForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  showFormError(createForm, '');
+  let expiry;
+  try {
+    expiry = fromLocalInput(createForm.expiry.value);
+  } catch (error) {
+    showFormError(createForm, error.message);
+    return;
+  }
+  const description = createForm.description.value.trim();
+  const controls = createForm.querySelectorAll('button, textarea, input');
+  creating = true;
+  controls.forEach((c) => { c.disabled = true; });
+  try {
+    const backup = await withElapsed(document.getElementById('create-progress'), async () => {
+      const answer = await api('POST', '/backup/create', { body: { backup: { description, expiry } } });
+      // Show the first page unfiltered, so the new backup is in view, before closing.
+      search.value = '';
+      state.filter = '';
+      state.offset = 0;
+      state.highlight = answer.backup.id;
+      await load();
+      return answer.backup;
+    });
+    createDialog.close();
+    notify('ok', `Backup ${backup.name} created (${formatBytes(backup.size)}).`);
+  } catch (error) {
+    showFormError(createForm, `The backup was not created: ${error.message}`);
+  } finally {
+    creating = false;
+    controls.forEach((c) => { c.disabled = false; });
+  }
+});
+
+// ----- description and expiry
+
+const descriptionDialog = document.getElementById('description-dialog');
+const descriptionForm = document.getElementById('description-form');
+const expiryDialog = document.getElementById('expiry-dialog');
+const expiryForm = document.getElementById('expiry-form');
+let editing = null;
+wireCloseButtons(descriptionDialog);
+wireCloseButtons(expiryDialog);
+
+function openDescription(backup) {
+  editing = backup;
+  fill(descriptionForm, { name: backup.name });
+  descriptionForm.description.value = backup.description;
+  showFormError(descriptionForm, '');
+  descriptionDialog.showModal();
+}
+
+function openExpiry(backup) {
+  editing = backup;
+  fill(expiryForm, { name: backup.name });
+  expiryForm.expiry.value = toLocalInput(backup.expiry);
+  expiryForm.querySelector('[data-action="clear-expiry"]').hidden = !backup.expiry;
+  showFormError(expiryForm, '');
+  expiryDialog.showModal();
+}
+
+/** Sends one PATCH from a small form; shows the server's error in the form or closes it. */
+async function patchFrom(form, dialog, path, body, done) {
+  showFormError(form, '');
+  const buttons = form.querySelectorAll('button');
+  buttons.forEach((b) => { b.disabled = true; });
+  try {
+    await api('PATCH', path, { body: { id: editing.id, ...body } });
+    dialog.close();
+    notify('ok', done);
+    await load();
+  } catch (error) {
+    showFormError(form, error.message);
+  } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+  }
+}
+
+descriptionForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const description = descriptionForm.description.value.trim();
+  patchFrom(descriptionForm, descriptionDialog, '/backup/update/description', { description },
+    `The description of ${editing.name} was saved.`);
+});
+
+expiryForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  let expiry;
+  try {
+    expiry = fromLocalInput(expiryForm.expiry.value);
+  } catch (error) {
+    showFormError(expiryForm, error.message);
+    return;
+  }
+  if (!expiry) {
+    showFormError(expiryForm, 'Choose a date and time, or use “Remove expiry” to keep the backup.');
+    return;
+  }
+  patchFrom(expiryForm, expiryDialog, '/backup/update/expiry', { expiry },
+    `${editing.name} now expires ${new Date(expiry).toLocaleString()} (${utcText(new Date(expiry))}).`);
+});
+
+expiryForm.querySelector('[data-action="clear-expiry"]').addEventListener('click', () => {
+  patchFrom(expiryForm, expiryDialog, '/backup/update/expiry', { expiry: null },
+    `${editing.name} no longer expires.`);
+});
+
+// ----- download, restore, delete
+
+async function download(backup) {
+  try {
+    const { blob, name } = await withProgressDialog(`Downloading ${backup.name}…`,
+      () => apiFile('/backup/download', { id: backup.id }));
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(blob);
+    link.download = name;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+  } catch (error) {
+    notify('error', `Could not download ${backup.name}: ${error.message}`);
+  }
+}
+
+async function restore(backup) {
+  const created = new Date(backup.created_at);
+  const confirmed = await confirmAction({
+    title: `Restore ${backup.name}?`,
+    message: 'This replaces ALL current data — the database, public files, translations and '
+      + `settings — with what this backup holds from ${created.toLocaleString()}.\n`
+      + 'Everything changed since then is lost. Other backups are kept.',
+    confirmLabel: 'Restore and replace all data',
+  });
+  if (!confirmed) return;
+  try {
+    const answer = await withProgressDialog(`Restoring ${backup.name}…`,
+      () => api('GET', '/backup/restore', { query: { id: backup.id } }));
+    const report = answer.restore;
+    notify('ok', `Restored ${backup.name}: ${report.files} files, ${formatBytes(report.bytes)}.`);
+  } catch (error) {
+    notify('error', `Could not restore ${backup.name}: ${error.message}`);
+  }
+  await load();
+}
+
+async function remove(backup) {
+  const confirmed = await confirmAction({
+    title: `Delete ${backup.name}?`,
+    message: 'The archive is deleted for good. This cannot be undone.',
+    confirmLabel: 'Delete backup',
+  });
+  if (!confirmed) return;
+  try {
+    await api('DELETE', '/backup/delete', { query: { id: backup.id } });
+    state.selected.delete(backup.id);
+    notify('ok', `Deleted ${backup.name}.`);
+  } catch (error) {
+    notify('error', `Could not delete ${backup.name}: ${error.message}`);
+  }
+  await load();
+}
+
+bulkDelete.addEventListener('click', async () => {
+  const ids = [...state.selected];
+  const confirmed = await confirmAction({
+    title: `Delete ${ids.length} backup${ids.length === 1 ? '' : 's'}?`,
+    message: 'The selected archives are deleted for good. This cannot be undone.',
+    confirmLabel: `Delete ${ids.length} backup${ids.length === 1 ? '' : 's'}`,
+  });
+  if (!confirmed) return;
+  try {
+    const answer = await withProgressDialog(`Deleting ${ids.length} backups…`,
+      () => api('POST', '/backup/delete/bulk', { body: { ids } }));
+    state.selected.clear();
+    if (answer.deleted.length) notify('ok', `Deleted ${answer.deleted.length} backup${answer.deleted.length === 1 ? '' : 's'}.`);
+    for (const failure of answer.failed) {
+      notify('error', `Backup ${failure.id} was not deleted: ${failure.reason}`);
+      state.selected.add(failure.id);
+    }
+  } catch (error) {
+    notify('error', `Could not delete the selected backups: ${error.message}`);
+  }
+  await load();
+});
+
+// ----- search, pages, select all
+
+search.addEventListener('input', debounce(() => {
+  state.filter = search.value.trim();
+  state.offset = 0;
+  load();
+}, 250));
+
+document.getElementById('prev-page').addEventListener('click', () => {
+  state.offset = Math.max(0, state.offset - PAGE_SIZE);
+  load();
+});
+document.getElementById('next-page').addEventListener('click', () => {
+  state.offset += PAGE_SIZE;
+  load();
+});
+
+selectAll.addEventListener('change', () => {
+  for (const backup of state.backups) {
+    if (selectAll.checked) state.selected.add(backup.id);
+    else state.selected.delete(backup.id);
+  }
+  render();
+});
+
+if (Number.isFinite(uid) && uid > 0) load();

@@ -1,0 +1,10 @@
+//! The archive format: naming, writing, reading and checking backup
+//! archives (tar.gz with a manifest).
+
+pub mod entry_path;
+pub mod hashing;
+pub mod manifest;
+pub mod name;
+pub mod read;
+pub mod walk;
+pub mod write;

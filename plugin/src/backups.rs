@@ -1,0 +1,119 @@
+//! The backup operations: create, list, get, update and delete.
+
+use crate::archive::write::write_archive;
+use crate::catalog::Catalog;
+use crate::clock::rfc3339;
+use crate::error::{PluginError, Result};
+use crate::host::Context;
+use crate::records::{Backup, BackupPage, ExpiryChange};
+
+/// Longest description accepted, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 1000;
+
+/// Makes a full backup now.
+pub fn create(ctx: Context, description: &str, expiry: Option<i64>) -> Result<Backup> {
+    let now = ctx.host.now();
+    check_description(description)?;
+    if let Some(expiry) = expiry {
+        check_expiry(expiry, now)?;
+    }
+    let (mut catalog, _) = Catalog::load_for_update(ctx, now)?;
+    let backup = add_backup(ctx, &mut catalog, now, description.to_string(), expiry, None)?;
+    catalog.save(&ctx.roots.backups)?;
+    Ok(backup)
+}
+
+/// Writes a new archive created at `now` and adds its record to `catalog`
+/// (the caller saves the catalog).
+pub fn add_backup(
+    ctx: Context,
+    catalog: &mut Catalog,
+    now: i64,
+    description: String,
+    expiry: Option<i64>,
+    schedule_id: Option<u64>,
+) -> Result<Backup> {
+    let id = catalog.allocate_backup_id();
+    let written = write_archive(ctx, id, now)?;
+    let backup = Backup {
+        id,
+        name: written.name,
+        created_at: now,
+        description,
+        expiry,
+        size: written.size,
+        sha256: written.sha256,
+        schedule_id,
+    };
+    ctx.info(&format!("created backup {id} ({}, {} bytes)", backup.name, backup.size));
+    catalog.backups.push(backup.clone());
+    Ok(backup)
+}
+
+/// A page of backups, newest first, filtered by `search`.
+pub fn list(ctx: Context, search: Option<&str>, limit: u32, offset: u32) -> Result<BackupPage> {
+    let now = ctx.host.now();
+    Catalog::load(ctx)?.search(search, limit, offset, now)
+}
+
+/// One backup by id.
+pub fn get(ctx: Context, id: u64) -> Result<Backup> {
+    let now = ctx.host.now();
+    Catalog::load(ctx)?.backup(id, now).cloned()
+}
+
+/// Changes a backup's description and expiry.
+pub fn update(ctx: Context, id: u64, description: Option<&str>, expiry: ExpiryChange) -> Result<Backup> {
+    let now = ctx.host.now();
+    if let Some(description) = description {
+        check_description(description)?;
+    }
+    if let ExpiryChange::Set(expiry) = expiry {
+        check_expiry(expiry, now)?;
+    }
+    let (mut catalog, _) = Catalog::load_for_update(ctx, now)?;
+    let backup = catalog.backup_mut(id, now)?;
+    if let Some(description) = description {
+        backup.description = description.to_string();
+    }
+    match expiry {
+        ExpiryChange::Keep => {}
+        ExpiryChange::Clear => backup.expiry = None,
+        ExpiryChange::Set(expiry) => backup.expiry = Some(expiry),
+    }
+    let updated = backup.clone();
+    catalog.save(&ctx.roots.backups)?;
+    Ok(updated)
+}
+
+/// Removes a backup: its archive and its record.
+pub fn delete(ctx: Context, id: u64) -> Result<()> {
+    let now = ctx.host.now();
+    let (mut catalog, _) = Catalog::load_for_update(ctx, now)?;
+    catalog.backup(id, now)?;
+    catalog.remove_backup(ctx, id)?;
+    catalog.save(&ctx.roots.backups)?;
+    ctx.info(&format!("deleted backup {id}"));
+    Ok(())
+}
+
+fn check_description(description: &str) -> Result<()> {
+    let chars = description.chars().count();
+    if chars > MAX_DESCRIPTION_CHARS {
+        return Err(PluginError::InvalidInput(format!(
+            "description is {chars} characters long; at most {MAX_DESCRIPTION_CHARS} are allowed"
+        )));
+    }
+    Ok(())
+}
+
+fn check_expiry(expiry: i64, now: i64) -> Result<()> {
+    if expiry <= now {
+        return Err(PluginError::InvalidInput(format!(
+            "expiry {} is in the past (now is {}); give a time in the future",
+            rfc3339(expiry),
+            rfc3339(now)
+        )));
+    }
+    Ok(())
+}

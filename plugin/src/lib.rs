@@ -1,0 +1,27 @@
+//! The default Kinesis backup plugin: a WASI preview-2 component that
+//! implements the `kinesis:backup@1.0.0` contract (`wit/v1.0.0/backup.wit`).
+//!
+//! Every operation is plain Rust over a [`host::Host`] (the imported host
+//! functions) and [`host::Roots`] (the four folders), so the same code runs
+//! inside the component and in native unit tests. The WIT glue lives in
+//! `component` and is only compiled for `wasm32`.
+
+#![warn(missing_docs)]
+
+pub mod archive;
+pub mod backups;
+pub mod catalog;
+pub mod clock;
+pub mod cron_expr;
+pub mod error;
+pub mod host;
+pub mod records;
+pub mod restore;
+pub mod schedule;
+pub mod verify;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,245 @@
+//! Restore: check and extract an archive into a staging folder, then swap
+//! the staged content in for the current `data/`, `public/` and
+//! `translations/` (keeping the previous content until the swap succeeded,
+//! rolling back when it fails) and hand `.env` back to the host.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::archive::entry_path::{CONTENT_ROOTS, EntryPath};
+use crate::archive::read::{ExtractSink, read_archive};
+use crate::catalog::Catalog;
+use crate::error::{PluginError, Result};
+use crate::host::{Context, LogLevel};
+use crate::records::RestoreReport;
+
+const STAGING_PREFIX: &str = ".restore-";
+const PREVIOUS_PREFIX: &str = ".restore-previous-";
+
+/// Name of the folder backup `id` is extracted into before the swap.
+pub fn staging_folder_name(id: u64) -> String {
+    format!("{STAGING_PREFIX}{id}")
+}
+
+/// Whether `name` is a staging folder (safe to delete when no restore runs).
+pub fn is_staging_folder_name(name: &str) -> bool {
+    name.strip_prefix(STAGING_PREFIX)
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Whether `name` is a folder holding the files from before a restore.
+pub fn is_previous_folder_name(name: &str) -> bool {
+    name.starts_with(PREVIOUS_PREFIX)
+}
+
+/// Replaces `.env`, `data/`, `public/` and `translations/` with the content
+/// of backup `id`. The archive is checked completely first; when anything
+/// fails the current files stay as they were.
+pub fn restore(ctx: Context, id: u64) -> Result<RestoreReport> {
+    let now = ctx.host.now();
+    let (catalog, _) = Catalog::load_for_update(ctx, now)?;
+    let backup = catalog.backup(id, now)?;
+    let staging_dir = ctx.roots.backups.join(staging_folder_name(id));
+    let mut staging = Staging::create(&staging_dir)?;
+    let checked = read_archive(ctx, backup, &mut staging).and_then(|check| {
+        if check.problems.is_empty() {
+            Ok(check)
+        } else {
+            Err(PluginError::CorruptArchive(format!(
+                "backup {id} ({}) was not restored, nothing was changed: {}",
+                backup.name,
+                check.problems.join("; ")
+            )))
+        }
+    });
+    let check = match checked {
+        Ok(check) => check,
+        Err(err) => {
+            remove_folder(ctx, &staging_dir);
+            return Err(err);
+        }
+    };
+    let previous_dir = ctx.roots.backups.join(format!("{PREVIOUS_PREFIX}{id}-{now}"));
+    let env = staging.env.take();
+    swap_in(ctx, &staging_dir, &previous_dir, env.as_deref())
+        .map_err(|err| PluginError::Storage(format!("backup {id} was not restored: {err}")))?;
+    ctx.info(&format!("restored backup {id}: {} files, {} bytes", check.files, check.bytes));
+    Ok(RestoreReport { id, files: check.files, bytes: check.bytes })
+}
+
+/// Moves the current content aside and the staged content in, then writes
+/// `.env` (left as it is when the archive had none). On failure every move
+/// is undone.
+fn swap_in(ctx: Context, staging_dir: &Path, previous_dir: &Path, env: Option<&[u8]>) -> Result<()> {
+    let mut moves = Moves::default();
+    let result = (|| {
+        create_folder(previous_dir)?;
+        for (name, root) in ctx.roots.content() {
+            let previous = previous_dir.join(name);
+            create_folder(&previous)?;
+            moves.move_children(root, &previous)?;
+            moves.move_children(&staging_dir.join(name), root)?;
+        }
+        match env {
+            Some(env) => ctx.host.write_env(env).map_err(|e| {
+                PluginError::Storage(format!("could not write the tenant's .env: {e}"))
+            }),
+            None => Ok(()),
+        }
+    })();
+    match result {
+        Ok(()) => {
+            remove_folder(ctx, previous_dir);
+            remove_folder(ctx, staging_dir);
+            Ok(())
+        }
+        Err(err) if moves.undo(ctx) => {
+            remove_folder(ctx, previous_dir);
+            remove_folder(ctx, staging_dir);
+            Err(PluginError::Storage(format!("{err}; the previous files were put back")))
+        }
+        Err(err) => Err(PluginError::Storage(format!(
+            "{err}; some previous files could not be put back and are still in {}",
+            previous_dir.display()
+        ))),
+    }
+}
+
+/// The renames done so far, so they can be undone.
+#[derive(Default)]
+struct Moves {
+    done: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Moves {
+    /// Moves every entry of `from` into `to`.
+    fn move_children(&mut self, from: &Path, to: &Path) -> Result<()> {
+        for entry in fs::read_dir(from).map_err(|e| PluginError::io("list", from, &e))? {
+            let entry = entry.map_err(|e| PluginError::io("list", from, &e))?;
+            let source = entry.path();
+            let target = to.join(entry.file_name());
+            fs::rename(&source, &target).map_err(|e| {
+                PluginError::Storage(format!(
+                    "could not move {} to {}: {e}",
+                    source.display(),
+                    target.display()
+                ))
+            })?;
+            self.done.push((source, target));
+        }
+        Ok(())
+    }
+
+    /// Undoes every move, newest first; false when one could not be undone
+    /// (each failure is logged).
+    fn undo(self, ctx: Context) -> bool {
+        let mut complete = true;
+        for (source, target) in self.done.into_iter().rev() {
+            if let Err(err) = fs::rename(&target, &source) {
+                complete = false;
+                ctx.host.log(
+                    LogLevel::Error,
+                    &format!("could not move {} back to {}: {err}", target.display(), source.display()),
+                );
+            }
+        }
+        complete
+    }
+}
+
+/// Extracts an archive's folders and files under a staging folder and keeps
+/// `.env` in memory (`None` when the archive has none).
+struct Staging {
+    dir: PathBuf,
+    env: Option<Vec<u8>>,
+    current: Option<Current>,
+}
+
+/// Where the file being extracted goes.
+enum Current {
+    Env,
+    File(File, PathBuf),
+}
+
+impl Staging {
+    /// A fresh staging folder with the three content roots in it.
+    fn create(dir: &Path) -> Result<Self> {
+        match fs::remove_dir_all(dir) {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => return Err(PluginError::io("remove", dir, &err)),
+        }
+        create_folder(dir)?;
+        for root in CONTENT_ROOTS {
+            create_folder(&dir.join(root))?;
+        }
+        Ok(Staging { dir: dir.to_path_buf(), env: None, current: None })
+    }
+
+    fn target(&self, path: &EntryPath) -> PathBuf {
+        let mut target = self.dir.clone();
+        target.extend(path.components());
+        target
+    }
+}
+
+impl ExtractSink for Staging {
+    fn directory(&mut self, path: &EntryPath) -> Result<()> {
+        let target = self.target(path);
+        fs::create_dir_all(&target).map_err(|e| PluginError::io("create", &target, &e))
+    }
+
+    fn begin_file(&mut self, path: &EntryPath, size: u64) -> Result<()> {
+        if path.is_env() {
+            self.env = Some(Vec::with_capacity(size as usize));
+            self.current = Some(Current::Env);
+            return Ok(());
+        }
+        let target = self.target(path);
+        let file = match File::create(&target) {
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                // The archive had no entry for the parent folder.
+                if let Some(parent) = target.parent() {
+                    fs::create_dir_all(parent).map_err(|e| PluginError::io("create", parent, &e))?;
+                }
+                File::create(&target)
+            }
+            other => other,
+        }
+        .map_err(|e| PluginError::io("create", &target, &e))?;
+        self.current = Some(Current::File(file, target));
+        Ok(())
+    }
+
+    fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        match &mut self.current {
+            Some(Current::Env) => {
+                self.env.get_or_insert_with(Vec::new).extend_from_slice(chunk);
+                Ok(())
+            }
+            Some(Current::File(file, path)) => {
+                file.write_all(chunk).map_err(|e| PluginError::io("write", path, &e))
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn end_file(&mut self) -> Result<()> {
+        self.current = None;
+        Ok(())
+    }
+}
+
+fn create_folder(path: &Path) -> Result<()> {
+    fs::create_dir(path).map_err(|e| PluginError::io("create", path, &e))
+}
+
+/// Removes a folder tree, logging (not failing) when that is impossible.
+fn remove_folder(ctx: Context, path: &Path) {
+    match fs::remove_dir_all(path) {
+        Ok(()) => {}
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+        Err(err) => ctx.warn(&format!("could not remove {}: {err}", path.display())),
+    }
+}
