@@ -19,5 +19,4 @@ echo "==> Rust tests (unit, conformance, hostile archives, limits, CLI, HTTP)"
 cargo test --workspace --no-fail-fast
 
 echo "==> browser tests (headless chromium)"
-cargo build -p kinesis-backup
-KINESIS_BIN="$PWD/target/debug/kinesis-backup" node --test --test-concurrency=1 tests/browser/
+bash tests/browser/run.sh

@@ -117,4 +117,8 @@ describe('access to the web pages', { timeout: 300_000 }, () => {
     await page.goto(`${server.base}/web/backups/schedules`);
     assert.equal(new URL(page.url()).pathname, '/web/login');
   });
+
+  it('raised no script errors or content security policy violations', () => {
+    assert.deepEqual(browser.errors, []);
+  });
 });

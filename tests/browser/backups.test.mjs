@@ -164,7 +164,7 @@ describe('backups page', { timeout: 300_000 }, () => {
 
     await row.getByRole('button', { name: 'Expiry' }).click();
     assert.equal(await expiryDialog.getByLabel(/Expires/).inputValue(), local);
-    await expiryDialog.getByRole('button', { name: 'Remove expiry' }).click();
+    await expiryDialog.getByRole('button', { name: 'Remove the expiry' }).click();
     await expiryDialog.waitFor({ state: 'hidden' });
     await expiryCell.filter({ hasText: 'Never' }).waitFor();
     record = (await server.api.call('GET', '/backup/fetch/one', { id: first.id })).backup;
@@ -252,5 +252,9 @@ describe('backups page', { timeout: 300_000 }, () => {
   it('fits a phone screen', async () => {
     const overflow = await screenshotAsPhone(page, 'backups-phone', () => rows().first().waitFor());
     assert.equal(overflow, 0, 'the page scrolls sideways on a phone');
+  });
+
+  it('raised no script errors or content security policy violations', () => {
+    assert.deepEqual(browser.errors, []);
   });
 });

@@ -140,7 +140,8 @@ export class Api {
 
 /**
  * Launches headless chromium with a new, empty user data folder. Returns the browser context
- * (desktop size; times shown in `timezoneId`) and a `close` that removes the folder.
+ * (desktop size; times shown in `timezoneId`), a `close` that removes the folder, and `errors`:
+ * the script and console errors its pages raised.
  */
 export async function launchBrowser({ timezoneId = 'Europe/Berlin' } = {}) {
   const userDataDir = await mkdtemp(path.join(tmpdir(), 'kinesis-chromium-'));
@@ -157,11 +158,24 @@ export async function launchBrowser({ timezoneId = 'Europe/Berlin' } = {}) {
     acceptDownloads: true,
   });
   context.setDefaultTimeout(30_000);
+  // Script errors and console errors (CSP violations among them) of every page. Answers with an
+  // error status are expected in some tests; the page shows those itself.
+  const errors = [];
+  const watch = (page) => {
+    page.on('pageerror', (error) => errors.push(`${page.url()}: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+        errors.push(`${page.url()}: ${message.text()}`);
+      }
+    });
+  };
+  context.pages().forEach(watch);
+  context.on('page', watch);
   const close = async () => {
     await context.close();
     await rm(userDataDir, { recursive: true, force: true });
   };
-  return { context, close };
+  return { context, close, errors };
 }
 
 /** Signs in through the form and waits for the page it lands on. */
@@ -175,16 +189,17 @@ export async function signIn(page, base, username, password) {
   ]);
 }
 
-/** Saves a full-page screenshot as tests/artifacts/NAME.png. */
-export async function screenshot(page, name) {
+/** Saves a screenshot (the whole page unless `fullPage` is false) as tests/artifacts/NAME.png. */
+export async function screenshot(page, name, { fullPage = true } = {}) {
   await mkdir(ARTIFACTS, { recursive: true });
   // Let fonts and transitions settle so the picture shows what a person sees.
   await page.waitForTimeout(250);
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage });
 }
 
 /**
- * Reloads the page at phone size, waits for `ready()`, saves tests/artifacts/NAME.png, and
+ * Reloads the page at phone size, waits for `ready()`, saves the first screenful as
+ * tests/artifacts/NAME.png, and
  * returns by how many pixels the page is wider than the phone (0 when it fits).
  */
 export async function screenshotAsPhone(page, name, ready) {
@@ -192,7 +207,8 @@ export async function screenshotAsPhone(page, name, ready) {
   try {
     await page.reload();
     await ready();
-    await screenshot(page, name);
+    // What the phone shows without scrolling.
+    await screenshot(page, name, { fullPage: false });
     return await page.evaluate(() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth));
   } finally {
     await page.setViewportSize(DESKTOP);

@@ -146,4 +146,8 @@ describe('backup schedules page', { timeout: 300_000 }, () => {
     await page.locator('#schedules-empty').waitFor();
     assert.equal((await server.api.call('GET', '/backup/schedule/fetch', { limit: 10, offset: 0 })).amount, 0);
   });
+
+  it('raised no script errors or content security policy violations', () => {
+    assert.deepEqual(browser.errors, []);
+  });
 });

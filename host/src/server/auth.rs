@@ -7,9 +7,9 @@
 //! browser act with its cookie. Token format: see [`super::token`].
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
 use chrono::Utc;
 
 use super::db::{DbError, Role, User};
@@ -28,7 +28,9 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// No token was sent.
-    #[error("sign in first: send `Authorization: Bearer <token>` with a token from POST /user/login")]
+    #[error(
+        "sign in first: send `Authorization: Bearer <token>` with a token from POST /user/login"
+    )]
     NoToken,
     /// The Authorization header is not `Bearer <token>`.
     #[error("the Authorization header must be `Bearer <token>`")]
@@ -60,7 +62,11 @@ impl From<AuthError> for ApiError {
 }
 
 /// Checks `username` and `password`; the user and a fresh token.
-pub async fn login(tenant: &Tenant, username: &str, password: &str) -> Result<(User, String), AuthError> {
+pub async fn login(
+    tenant: &Tenant,
+    username: &str,
+    password: &str,
+) -> Result<(User, String), AuthError> {
     let name = username.to_owned();
     let credentials = tenant.db().read(move |db| db.credentials(&name)).await?;
     let password = password.to_owned();
@@ -78,16 +84,26 @@ pub async fn login(tenant: &Tenant, username: &str, password: &str) -> Result<(U
     })
     .await
     .map_err(|err| AuthError::Database(DbError::Worker(err.to_string())))?;
-    let user = user.filter(|_| matched).ok_or(AuthError::WrongCredentials)?;
+    let user = user
+        .filter(|_| matched)
+        .ok_or(AuthError::WrongCredentials)?;
     let settings = tenant.settings();
-    let token = token::issue(&settings.token_secret, user.id, Utc::now() + settings.token_ttl);
+    let token = token::issue(
+        &settings.token_secret,
+        user.id,
+        Utc::now() + settings.token_ttl,
+    );
     Ok((user, token))
 }
 
 /// The user a token belongs to, if it is valid and the user exists.
 pub async fn verify_token(tenant: &Tenant, token: &str) -> Result<User, AuthError> {
     let uid = token::verify(&tenant.settings().token_secret, token, Utc::now())?;
-    tenant.db().read(move |db| db.user(uid)).await?.ok_or(AuthError::UnknownUser)
+    tenant
+        .db()
+        .read(move |db| db.user(uid))
+        .await?
+        .ok_or(AuthError::UnknownUser)
 }
 
 /// The CSRF token the web pages send with the session `token`.
@@ -128,7 +144,10 @@ impl Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = request_token(&parts.headers, &state.tenant.settings().token_secret)?;
         Ok(Caller(verify_token(&state.tenant, &token).await?))
     }
@@ -146,7 +165,10 @@ fn request_token(headers: &HeaderMap, secret: &[u8]) -> Result<String, AuthError
         return Ok(token.trim().to_owned());
     }
     let session = session_cookie(headers).ok_or(AuthError::NoToken)?;
-    let csrf = headers.get(CSRF_HEADER).and_then(|value| value.to_str().ok()).ok_or(AuthError::Csrf)?;
+    let csrf = headers
+        .get(CSRF_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .ok_or(AuthError::Csrf)?;
     if !token::csrf_matches(secret, &session, csrf) {
         return Err(AuthError::Csrf);
     }
@@ -155,14 +177,20 @@ fn request_token(headers: &HeaderMap, secret: &[u8]) -> Result<String, AuthError
 
 /// The value of the session cookie, if sent.
 pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE).map(str::to_owned)
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers (surrounding
+/// quotes removed); `None` when absent or empty.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
+        .flat_map(|line| line.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.trim().to_owned())
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim().trim_matches('"'))
         .filter(|value| !value.is_empty())
 }
 
@@ -183,9 +211,18 @@ mod tests {
 
     #[test]
     fn bearer_tokens_are_taken_from_the_header() {
-        assert_eq!(request_token(&headers(&[("authorization", "Bearer abc")]), SECRET).unwrap(), "abc");
-        assert!(matches!(request_token(&headers(&[("authorization", "Basic abc")]), SECRET), Err(AuthError::NotBearer)));
-        assert!(matches!(request_token(&headers(&[]), SECRET), Err(AuthError::NoToken)));
+        assert_eq!(
+            request_token(&headers(&[("authorization", "Bearer abc")]), SECRET).unwrap(),
+            "abc"
+        );
+        assert!(matches!(
+            request_token(&headers(&[("authorization", "Basic abc")]), SECRET),
+            Err(AuthError::NotBearer)
+        ));
+        assert!(matches!(
+            request_token(&headers(&[]), SECRET),
+            Err(AuthError::NoToken)
+        ));
     }
 
     #[test]
@@ -194,14 +231,30 @@ mod tests {
         let good = csrf_token(SECRET, "tok");
         let with_csrf = headers(&[("cookie", &cookie), ("x-csrf-token", &good)]);
         assert_eq!(request_token(&with_csrf, SECRET).unwrap(), "tok");
-        assert!(matches!(request_token(&headers(&[("cookie", &cookie)]), SECRET), Err(AuthError::Csrf)));
-        let wrong = headers(&[("cookie", &cookie), ("x-csrf-token", &csrf_token(SECRET, "other"))]);
-        assert!(matches!(request_token(&wrong, SECRET), Err(AuthError::Csrf)));
+        assert!(matches!(
+            request_token(&headers(&[("cookie", &cookie)]), SECRET),
+            Err(AuthError::Csrf)
+        ));
+        let wrong = headers(&[
+            ("cookie", &cookie),
+            ("x-csrf-token", &csrf_token(SECRET, "other")),
+        ]);
+        assert!(matches!(
+            request_token(&wrong, SECRET),
+            Err(AuthError::Csrf)
+        ));
     }
 
     #[test]
     fn role_and_uid_checks() {
-        let user = |role| Caller(User { id: 3, username: "u".into(), role, created_at: Utc::now() });
+        let user = |role| {
+            Caller(User {
+                id: 3,
+                username: "u".into(),
+                role,
+                created_at: Utc::now(),
+            })
+        };
         assert!(user(Role::Root).root(3).is_ok());
         assert_eq!(user(Role::Root).root(1).unwrap_err().status, 401);
         assert_eq!(user(Role::Admin).root(3).unwrap_err().status, 403);

@@ -15,18 +15,28 @@ pub struct EnvFile {
 impl EnvFile {
     /// Parses `text`; every line is kept, also ones that are not `KEY=VALUE`.
     pub fn parse(text: &str) -> Self {
-        EnvFile { lines: text.lines().map(str::to_owned).collect() }
+        EnvFile {
+            lines: text.lines().map(str::to_owned).collect(),
+        }
     }
 
     /// The value of `key`, without surrounding quotes; the last one wins.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.lines.iter().rev().find_map(|line| split_assignment(line).filter(|(k, _)| *k == key).map(|(_, v)| v))
+        self.lines.iter().rev().find_map(|line| {
+            split_assignment(line)
+                .filter(|(k, _)| *k == key)
+                .map(|(_, v)| v)
+        })
     }
 
     /// Sets `key` to `value`, replacing its line or appending one.
     pub fn set(&mut self, key: &str, value: &str) {
         let line = format!("{key}={value}");
-        match self.lines.iter().rposition(|l| split_assignment(l).is_some_and(|(k, _)| k == key)) {
+        match self
+            .lines
+            .iter()
+            .rposition(|l| split_assignment(l).is_some_and(|(k, _)| k == key))
+        {
             Some(index) => self.lines[index] = line,
             None => self.lines.push(line),
         }
@@ -74,6 +84,9 @@ mod tests {
         assert_eq!(env.get("D"), None);
         env.set("A", "9");
         env.set("D", "new");
-        assert_eq!(env.render(), "# settings\nA=9\nexport B=\"two words\"\n\nC='x'\nD=new\n");
+        assert_eq!(
+            env.render(),
+            "# settings\nA=9\nexport B=\"two words\"\n\nC='x'\nD=new\n"
+        );
     }
 }

@@ -45,15 +45,24 @@ pub async fn seed_root_user(tenant: &Tenant) -> Result<Option<SeededRoot>, First
     if tenant.db().read(|db| db.user_count()).await? > 0 {
         return Ok(None);
     }
-    let from_env = std::env::var(ROOT_PASSWORD_VAR).ok().filter(|p| !p.is_empty());
-    let generated = from_env.is_none().then(|| Alphanumeric.sample_string(&mut rand::rng(), GENERATED_PASSWORD_CHARS));
+    let from_env = std::env::var(ROOT_PASSWORD_VAR)
+        .ok()
+        .filter(|p| !p.is_empty());
+    let generated = from_env
+        .is_none()
+        .then(|| Alphanumeric.sample_string(&mut rand::rng(), GENERATED_PASSWORD_CHARS));
     let chosen = from_env.or_else(|| generated.clone()).unwrap_or_default();
     let hash = tokio::task::spawn_blocking(move || password::hash(&chosen))
         .await
         .map_err(|err| FirstStartError::Worker(err.to_string()))?
         .map_err(FirstStartError::Password)?;
-    tenant.db().write(move |db| db.create_user(ROOT_USERNAME, &hash, Role::Root, Utc::now())).await?;
-    Ok(Some(SeededRoot { generated_password: generated }))
+    tenant
+        .db()
+        .write(move |db| db.create_user(ROOT_USERNAME, &hash, Role::Root, Utc::now()))
+        .await?;
+    Ok(Some(SeededRoot {
+        generated_password: generated,
+    }))
 }
 
 /// What the operator reads on stdout when the server is ready.
@@ -63,7 +72,10 @@ pub fn welcome(root: &Path, addr: SocketAddr, seeded: Option<&SeededRoot>) -> St
         let password = seeded.generated_password.as_deref();
         let shown = password.unwrap_or("(the value of KINESIS_ROOT_PASSWORD)");
         let mut lines = vec![
-            format!("First start of {}: a ROOT user was created.", root.display()),
+            format!(
+                "First start of {}: a ROOT user was created.",
+                root.display()
+            ),
             String::new(),
             format!("  username: {ROOT_USERNAME}"),
             format!("  password: {shown}"),
@@ -80,13 +92,20 @@ pub fn welcome(root: &Path, addr: SocketAddr, seeded: Option<&SeededRoot>) -> St
              Web pages: http://{addr}/web/login\n\n"
         ));
     }
-    text.push_str(&format!("Kinesis Backup is listening on http://{addr} (root: {})\n", root.display()));
+    text.push_str(&format!(
+        "Kinesis Backup is listening on http://{addr} (root: {})\n",
+        root.display()
+    ));
     text
 }
 
 /// `lines` in a box drawn with box characters.
 fn boxed(lines: &[String]) -> String {
-    let width = lines.iter().map(|line| line.chars().count()).max().unwrap_or(0);
+    let width = lines
+        .iter()
+        .map(|line| line.chars().count())
+        .max()
+        .unwrap_or(0);
     let rule = "─".repeat(width + 2);
     let mut text = format!("┌{rule}┐\n");
     for line in lines {
@@ -104,13 +123,18 @@ mod tests {
     #[test]
     fn the_first_start_shows_the_generated_password_once_and_how_to_sign_in() {
         let addr: SocketAddr = "127.0.0.1:8080".parse().unwrap();
-        let seeded = SeededRoot { generated_password: Some("Secret123Secret123ab".into()) };
+        let seeded = SeededRoot {
+            generated_password: Some("Secret123Secret123ab".into()),
+        };
         let text = welcome(Path::new("/srv/t"), addr, Some(&seeded));
         assert!(text.contains("password: Secret123Secret123ab"));
         assert!(text.contains("shown once"));
         assert!(text.contains("http://127.0.0.1:8080/user/login"));
         assert!(text.contains("http://127.0.0.1:8080/web/login"));
         let later = welcome(Path::new("/srv/t"), addr, None);
-        assert_eq!(later, "Kinesis Backup is listening on http://127.0.0.1:8080 (root: /srv/t)\n");
+        assert_eq!(
+            later,
+            "Kinesis Backup is listening on http://127.0.0.1:8080 (root: /srv/t)\n"
+        );
     }
 }

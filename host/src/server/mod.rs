@@ -74,8 +74,15 @@ pub enum ServeError {
 /// `plugin` the plugin source chosen on the command line. Logs go to the
 /// `tracing` subscriber the caller installed (the CLI's: stderr, `RUST_LOG`,
 /// `info` by default for `serve`).
-pub fn run(root: PathBuf, plugin: PluginSource, args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
-    let threads = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(ServeError::Io)?;
+pub fn run(
+    root: PathBuf,
+    plugin: PluginSource,
+    args: ServeArgs,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let threads = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(ServeError::Io)?;
     threads.block_on(serve(root, plugin, args))?;
     Ok(())
 }
@@ -84,16 +91,23 @@ pub fn run(root: PathBuf, plugin: PluginSource, args: ServeArgs) -> Result<(), B
 async fn serve(root: PathBuf, plugin: PluginSource, args: ServeArgs) -> Result<(), ServeError> {
     let tenant = Arc::new(Tenant::open(&root)?);
     let seeded = first_start::seed_root_user(&tenant).await?;
-    let runtime = tokio::task::spawn_blocking(move || Runtime::load(plugin, RuntimeOptions::default()))
-        .await
-        .map_err(|err| ServeError::Task(err.to_string()))??;
+    let runtime =
+        tokio::task::spawn_blocking(move || Runtime::load(plugin, RuntimeOptions::default()))
+            .await
+            .map_err(|err| ServeError::Task(err.to_string()))??;
     tracing::info!("plugin loaded: {}", runtime.describe());
     let listener = tokio::net::TcpListener::bind(&args.addr)
         .await
-        .map_err(|source| ServeError::Listen { addr: args.addr.clone(), source })?;
+        .map_err(|source| ServeError::Listen {
+            addr: args.addr.clone(),
+            source,
+        })?;
     let addr = listener.local_addr()?;
 
-    let state = AppState { runtime: Arc::new(runtime), tenant };
+    let state = AppState {
+        runtime: Arc::new(runtime),
+        tenant,
+    };
     let timer = tokio::spawn(scheduler::run(state.clone()));
     let app = router::build(state);
 
@@ -103,7 +117,9 @@ async fn serve(root: PathBuf, plugin: PluginSource, args: ServeArgs) -> Result<(
     drop(stdout);
     tracing::info!(%addr, root = %root.display(), "serving");
 
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
     timer.abort();
     tracing::info!("stopped; running plugin calls finish before the process exits");
     served.map_err(ServeError::Io)

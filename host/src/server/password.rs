@@ -1,8 +1,8 @@
 //! Password hashing with argon2id (the crate's recommended parameters) in
 //! PHC string form, and the password rules.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
 
 /// Fewest characters a password must have.
@@ -33,7 +33,11 @@ pub fn hash(password: &str) -> Result<String, PasswordError> {
 
 /// Whether `password` matches the stored `hash`; a malformed hash never matches.
 pub fn matches(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// A hash of a random password, to verify against when a username is
@@ -44,7 +48,10 @@ pub fn decoy_hash() -> &'static str {
         new_salt()
             .ok()
             .and_then(|salt| {
-                Argon2::default().hash_password(salt.as_str().as_bytes(), &salt).ok().map(|hash| hash.to_string())
+                Argon2::default()
+                    .hash_password(salt.as_str().as_bytes(), &salt)
+                    .ok()
+                    .map(|hash| hash.to_string())
             })
             .unwrap_or_default()
     })

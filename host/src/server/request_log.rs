@@ -14,6 +14,6 @@ pub async fn log_request(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status().as_u16();
     let ms = started.elapsed().as_millis() as u64;
-    tracing::info!(%method, %path, status, ms, "{method} {path} -> {status} in {ms} ms");
+    tracing::info!("{method} {path} -> {status} in {ms} ms");
     response
 }

@@ -4,9 +4,9 @@
 //! failures, and the mapping from the plugin's errors to status codes lives
 //! here too.
 
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -26,7 +26,12 @@ pub struct Reply {
 impl Reply {
     /// A `200 OK` answer with `message`.
     pub fn ok(message: impl Into<String>) -> Self {
-        Reply { status: StatusCode::OK, message: message.into(), payload: Map::new(), broken: None }
+        Reply {
+            status: StatusCode::OK,
+            message: message.into(),
+            payload: Map::new(),
+            broken: None,
+        }
     }
 
     /// Adds the payload field `key`.
@@ -63,7 +68,10 @@ pub struct ApiError {
 impl ApiError {
     /// An error with any status.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into() }
+        ApiError {
+            status,
+            message: message.into(),
+        }
     }
     /// 400: the request itself is wrong.
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -130,7 +138,9 @@ mod tests {
 
     async fn body_of(response: Response) -> (StatusCode, Value) {
         let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
         (status, serde_json::from_slice(&bytes).unwrap())
     }
 
@@ -138,7 +148,10 @@ mod tests {
     async fn reply_carries_status_message_and_payload() {
         let (status, body) = body_of(Reply::ok("made").with("thing", [1, 2]).into_response()).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(body, serde_json::json!({"status": 200, "message": "made", "thing": [1, 2]}));
+        assert_eq!(
+            body,
+            serde_json::json!({"status": 200, "message": "made", "thing": [1, 2]})
+        );
     }
 
     #[tokio::test]

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 
 use super::db::{Db, DbError};
 use super::response::ApiError;
-use super::state::{blocking, AppState};
+use super::state::{AppState, blocking};
 use super::tree_copy::{copy_tree, replace_contents};
 use crate::model::RestoreReport;
 use crate::runtime::Invocation;
@@ -27,7 +27,9 @@ const ASIDE_PARTIAL: &str = "pre-restore.partial";
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {
     /// The current data could not be put aside; nothing was changed.
-    #[error("cannot put the current data aside in {path} before restoring ({source}); nothing was changed")]
+    #[error(
+        "cannot put the current data aside in {path} before restoring ({source}); nothing was changed"
+    )]
     SetAside {
         /// The aside folder.
         path: PathBuf,
@@ -35,7 +37,9 @@ pub enum RestoreError {
         source: std::io::Error,
     },
     /// The restored database did not open; the previous data serves again.
-    #[error("the backup's database cannot be used ({0}); the previous data/ and .env were put back and are being served")]
+    #[error(
+        "the backup's database cannot be used ({0}); the previous data/ and .env were put back and are being served"
+    )]
     RolledBack(DbError),
     /// Neither the restored nor the previous database could be opened.
     #[error(
@@ -56,7 +60,9 @@ impl From<RestoreError> for ApiError {
     fn from(err: RestoreError) -> Self {
         let status = match err {
             RestoreError::RolledBack(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            RestoreError::SetAside { .. } | RestoreError::RollbackFailed { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            RestoreError::SetAside { .. } | RestoreError::RollbackFailed { .. } => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         };
         ApiError::new(status, err.to_string())
     }
@@ -78,7 +84,12 @@ pub async fn restore(state: &AppState, id: u64) -> Result<RestoreReport, ApiErro
             Err(reason) => match aside.put_back(&dirs) {
                 Ok(db) => (db, Some(reason)),
                 Err(rollback) => {
-                    return Err(RestoreError::RollbackFailed { restored: reason, rollback, aside: aside.path }.into());
+                    return Err(RestoreError::RollbackFailed {
+                        restored: reason,
+                        rollback,
+                        aside: aside.path,
+                    }
+                    .into());
                 }
             },
         };
@@ -89,14 +100,13 @@ pub async fn restore(state: &AppState, id: u64) -> Result<RestoreReport, ApiErro
             return Err(RestoreError::RolledBack(reason).into());
         }
         if let Err(err) = tenant.reload_settings() {
-            tracing::warn!("the restored .env could not be read, the previous settings stay in use: {err}");
+            tracing::warn!(
+                "the restored .env could not be read, the previous settings stay in use: {err}"
+            );
         }
         tracing::info!(
-            id,
-            files = report.files,
-            bytes = report.bytes,
-            ms = started.elapsed().as_millis() as u64,
-            "restored backup {id}: {} files, {} bytes",
+            "restored backup {id} in {} ms: {} files, {} bytes",
+            started.elapsed().as_millis(),
             report.files,
             report.bytes
         );
@@ -110,15 +120,23 @@ pub async fn restore(state: &AppState, id: u64) -> Result<RestoreReport, ApiErro
 /// copy is removed.
 pub fn recover_interrupted(dirs: &TenantDirs, work_dir: &Path) -> Result<(), RestoreError> {
     let _ = std::fs::remove_dir_all(work_dir.join(ASIDE_PARTIAL));
-    let aside = Aside { path: work_dir.join(ASIDE) };
+    let aside = Aside {
+        path: work_dir.join(ASIDE),
+    };
     if !aside.path.is_dir() {
         return Ok(());
     }
     if let Err(restored) = Db::open_existing(&dirs.data) {
-        tracing::warn!("a restore was interrupted and left an unusable database ({restored}); putting the previous data back");
+        tracing::warn!(
+            "a restore was interrupted and left an unusable database ({restored}); putting the previous data back"
+        );
         aside
             .put_back(dirs)
-            .map_err(|rollback| RestoreError::RollbackFailed { restored, rollback, aside: aside.path.clone() })?;
+            .map_err(|rollback| RestoreError::RollbackFailed {
+                restored,
+                rollback,
+                aside: aside.path.clone(),
+            })?;
     }
     aside.remove();
     Ok(())
@@ -135,7 +153,10 @@ impl Aside {
     fn save(dirs: &TenantDirs, work_dir: &Path) -> Result<Aside, RestoreError> {
         let path = work_dir.join(ASIDE);
         let partial = work_dir.join(ASIDE_PARTIAL);
-        let set_aside = |source| RestoreError::SetAside { path: path.clone(), source };
+        let set_aside = |source| RestoreError::SetAside {
+            path: path.clone(),
+            source,
+        };
         let _ = std::fs::remove_dir_all(&partial);
         let _ = std::fs::remove_dir_all(&path);
         copy_tree(&dirs.data, &partial.join("data")).map_err(set_aside)?;
@@ -147,10 +168,13 @@ impl Aside {
 
     /// Puts `data/` and `.env` back and opens the database.
     fn put_back(&self, dirs: &TenantDirs) -> Result<Db, String> {
-        replace_contents(&dirs.data, &self.path.join("data")).map_err(|err| format!("cannot copy data/ back: {err}"))?;
-        let env = std::fs::read(self.path.join("env")).map_err(|err| format!("cannot read the saved .env: {err}"))?;
+        replace_contents(&dirs.data, &self.path.join("data"))
+            .map_err(|err| format!("cannot copy data/ back: {err}"))?;
+        let env = std::fs::read(self.path.join("env"))
+            .map_err(|err| format!("cannot read the saved .env: {err}"))?;
         dirs.write_env(&env).map_err(|err| err.to_string())?;
-        Db::open_existing(&dirs.data).map_err(|err| format!("the previous database does not open either: {err}"))
+        Db::open_existing(&dirs.data)
+            .map_err(|err| format!("the previous database does not open either: {err}"))
     }
 
     /// Deletes the copy.
@@ -175,8 +199,15 @@ mod tests {
         let dirs = TenantDirs::for_root(root.path());
         dirs.ensure_exist().unwrap();
         let db = Db::create(&dirs.data).unwrap();
-        db.create_user("root", "hash", super::super::db::Role::Root, chrono::Utc::now()).unwrap();
-        db.put_record("c", "k", &serde_json::json!("before")).unwrap();
+        db.create_user(
+            "root",
+            "hash",
+            super::super::db::Role::Root,
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        db.put_record("c", "k", &serde_json::json!("before"))
+            .unwrap();
         dirs.write_env(b"A=before\n").unwrap();
         (root, dirs)
     }
@@ -191,7 +222,10 @@ mod tests {
         drop(aside);
         recover_interrupted(&dirs, &work).unwrap();
         let db = Db::open_existing(&dirs.data).unwrap();
-        assert_eq!(db.records("c").unwrap()[0].value, serde_json::json!("before"));
+        assert_eq!(
+            db.records("c").unwrap()[0].value,
+            serde_json::json!("before")
+        );
         assert_eq!(dirs.read_env().unwrap(), b"A=before\n");
         assert!(!work.join(ASIDE).exists());
     }

@@ -3,7 +3,7 @@
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
-use axum::{middleware, Router};
+use axum::{Router, middleware};
 
 use super::extract::BODY_LIMIT_BYTES;
 use super::response::ApiError;
@@ -23,7 +23,10 @@ pub fn build(state: AppState) -> Router {
 }
 
 async fn unknown_path(uri: axum::http::Uri) -> ApiError {
-    ApiError::not_found(format!("no endpoint at {}; see the HTTP API in the README", uri.path()))
+    ApiError::not_found(format!(
+        "no endpoint at {}; see the HTTP API in the README",
+        uri.path()
+    ))
 }
 
 async fn wrong_method(method: Method, uri: axum::http::Uri) -> ApiError {

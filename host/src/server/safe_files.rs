@@ -34,14 +34,20 @@ pub struct OpenedFile {
 /// that are empty, `.`, `..` or start with a dot are refused.
 pub fn open_regular(base: &Path, relative: &str) -> Result<OpenedFile, SafeOpenError> {
     let segments: Vec<&str> = relative.split('/').collect();
-    if segments.iter().any(|s| s.is_empty() || s.starts_with('.') || s.contains('\0')) {
+    if segments
+        .iter()
+        .any(|s| s.is_empty() || s.starts_with('.') || s.contains('\0'))
+    {
         return Err(SafeOpenError::NotFound);
     }
-    let Some((name, folders)) = segments.split_last() else { return Err(SafeOpenError::NotFound) };
+    let Some((name, folders)) = segments.split_last() else {
+        return Err(SafeOpenError::NotFound);
+    };
     let dir_flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
     let mut dir = rustix::fs::open(base, dir_flags, Mode::empty()).map_err(refusal)?;
     for folder in folders {
-        dir = rustix::fs::openat(&dir, *folder, dir_flags | OFlags::NOFOLLOW, Mode::empty()).map_err(refusal)?;
+        dir = rustix::fs::openat(&dir, *folder, dir_flags | OFlags::NOFOLLOW, Mode::empty())
+            .map_err(refusal)?;
     }
     // NONBLOCK: a FIFO planted in the folder must not hang the open.
     let file_flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
@@ -51,13 +57,18 @@ pub fn open_regular(base: &Path, relative: &str) -> Result<OpenedFile, SafeOpenE
     if !meta.is_file() {
         return Err(SafeOpenError::NotFound);
     }
-    Ok(OpenedFile { file, len: meta.len() })
+    Ok(OpenedFile {
+        file,
+        len: meta.len(),
+    })
 }
 
 /// Missing files, links and non-folders on the way are "not found".
 fn refusal(errno: Errno) -> SafeOpenError {
     match errno {
-        Errno::NOENT | Errno::NOTDIR | Errno::LOOP | Errno::ISDIR | Errno::NAMETOOLONG => SafeOpenError::NotFound,
+        Errno::NOENT | Errno::NOTDIR | Errno::LOOP | Errno::ISDIR | Errno::NAMETOOLONG => {
+            SafeOpenError::NotFound
+        }
         other => SafeOpenError::Io(other.into()),
     }
 }
@@ -74,13 +85,30 @@ mod tests {
         std::fs::create_dir(base.path().join("css")).unwrap();
         std::fs::write(base.path().join("css/site.css"), b"body{}").unwrap();
         std::fs::write(base.path().join(".hidden"), b"x").unwrap();
-        std::os::unix::fs::symlink(outside.path().join("secret"), base.path().join("link")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), base.path().join("link"))
+            .unwrap();
         std::os::unix::fs::symlink(outside.path(), base.path().join("dirlink")).unwrap();
 
         let opened = open_regular(base.path(), "css/site.css").unwrap();
         assert_eq!(opened.len, 6);
-        for refused in ["link", "dirlink/secret", "../secret", "css/../css/site.css", "css", ".hidden", "", "css//site.css", "missing"] {
-            assert!(matches!(open_regular(base.path(), refused), Err(SafeOpenError::NotFound)), "{refused}");
+        for refused in [
+            "link",
+            "dirlink/secret",
+            "../secret",
+            "css/../css/site.css",
+            "css",
+            ".hidden",
+            "",
+            "css//site.css",
+            "missing",
+        ] {
+            assert!(
+                matches!(
+                    open_regular(base.path(), refused),
+                    Err(SafeOpenError::NotFound)
+                ),
+                "{refused}"
+            );
         }
     }
 }

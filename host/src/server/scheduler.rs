@@ -23,7 +23,10 @@ pub async fn run(state: AppState) {
         match tick(&state, Utc::now()).await {
             Ok(Some(report)) => log_report(&report),
             Ok(None) => {}
-            Err(err) => tracing::error!("the schedule tick failed, the timer goes on: {}", err.message),
+            Err(err) => tracing::error!(
+                "the schedule tick failed, the timer goes on: {}",
+                err.message
+            ),
         }
         tokio::time::sleep(until_next_minute(Utc::now())).await;
     }
@@ -32,7 +35,9 @@ pub async fn run(state: AppState) {
 /// One tick at `now`; `None` when skipped because a backup or restore runs.
 async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Option<TickReport>, ApiError> {
     let Ok(operation) = state.tenant.try_begin_operation() else {
-        tracing::info!("a backup or restore is running; the schedule tick waits for the next minute");
+        tracing::info!(
+            "a backup or restore is running; the schedule tick waits for the next minute"
+        );
         return Ok(None);
     };
     let report = if any_due(state, now).await? {
@@ -60,7 +65,11 @@ async fn any_due(state: &AppState, now: DateTime<Utc>) -> Result<bool, ApiError>
             let mut offset = 0;
             loop {
                 let page = runtime.schedule_list(invocation, PAGE, offset)?;
-                if page.schedules.iter().any(|s| s.enabled && s.next_run.is_some_and(|next| next <= now)) {
+                if page
+                    .schedules
+                    .iter()
+                    .any(|s| s.enabled && s.next_run.is_some_and(|next| next <= now))
+                {
                     return Ok(true);
                 }
                 offset += PAGE;
@@ -75,39 +84,109 @@ async fn any_due(state: &AppState, now: DateTime<Utc>) -> Result<bool, ApiError>
 /// Logs what a tick did (nothing when it did nothing).
 fn log_report(report: &TickReport) {
     for backup in &report.created {
+        let schedule = backup
+            .schedule_id
+            .map_or_else(|| "a schedule".to_owned(), |id| format!("schedule {id}"));
         tracing::info!(
-            id = backup.id,
-            size = backup.size,
-            schedule = backup.schedule_id,
-            "schedule created backup {} ({} bytes)",
+            "{schedule} created backup {}: {} bytes",
             backup.name,
             backup.size
         );
     }
     if !report.expired.is_empty() {
-        tracing::info!(expired = ?report.expired, "removed {} expired backups", report.expired.len());
+        tracing::info!(
+            "removed {} expired backups: {:?}",
+            report.expired.len(),
+            report.expired
+        );
     }
     for failure in &report.failed {
-        tracing::error!(schedule = failure.schedule_id, "schedule {} failed: {}", failure.schedule_id, failure.message);
+        tracing::error!(
+            "schedule {} failed: {}",
+            failure.schedule_id,
+            failure.message
+        );
     }
 }
 
 /// Time from `now` to the start of the next minute.
 fn until_next_minute(now: DateTime<Utc>) -> Duration {
-    let into_minute = Duration::from_secs(u64::from(now.second())) + Duration::from_nanos(u64::from(now.nanosecond() % 1_000_000_000));
-    Duration::from_secs(60).saturating_sub(into_minute).max(Duration::from_millis(1))
+    let into_minute = Duration::from_secs(u64::from(now.second()))
+        + Duration::from_nanos(u64::from(now.nanosecond() % 1_000_000_000));
+    Duration::from_secs(60)
+        .saturating_sub(into_minute)
+        .max(Duration::from_millis(1))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ScheduleInput;
+    use crate::runtime::{PluginSource, Runtime, RuntimeOptions};
+    use crate::server::tenant::Tenant;
     use chrono::TimeZone;
+    use std::sync::Arc;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_due_schedule_runs_on_a_snapshot_and_a_busy_tenant_skips_the_tick() {
+        let root = tempfile::tempdir().unwrap();
+        let tenant = Arc::new(Tenant::open(root.path()).unwrap());
+        let runtime = Runtime::load(PluginSource::Embedded, RuntimeOptions::default()).unwrap();
+        let state = AppState {
+            runtime: Arc::new(runtime),
+            tenant,
+        };
+        let input = ScheduleInput {
+            name: "often".into(),
+            cron: "* * * * *".into(),
+            expiry_hours: Some(2),
+            enabled: true,
+        };
+        let schedule = state
+            .call(move |runtime, invocation| runtime.schedule_create(invocation, &input))
+            .await
+            .unwrap();
+        let due = schedule
+            .next_run
+            .expect("an enabled schedule has a next run");
+
+        assert!(
+            tick(&state, due - chrono::Duration::seconds(1))
+                .await
+                .unwrap()
+                .unwrap()
+                .created
+                .is_empty()
+        );
+        let busy = state.tenant.try_begin_operation().unwrap();
+        assert!(
+            tick(&state, due).await.unwrap().is_none(),
+            "a tick ran beside a backup"
+        );
+        drop(busy);
+        let report = tick(&state, due).await.unwrap().expect("the tick ran");
+        assert_eq!(report.created.len(), 1, "{report:?}");
+        assert_eq!(report.created[0].schedule_id, Some(schedule.id));
+        assert_eq!(
+            report.created[0].expiry,
+            Some(due + chrono::Duration::hours(2))
+        );
+        let leftovers = std::fs::read_dir(state.tenant.work_dir())
+            .map(|dir| dir.count())
+            .unwrap_or(0);
+        assert_eq!(leftovers, 0, "the snapshot was not removed");
+    }
 
     #[test]
     fn the_timer_wakes_at_the_start_of_the_next_minute() {
-        let at = |s, ms| Utc.with_ymd_and_hms(2030, 1, 1, 12, 0, s).unwrap() + chrono::Duration::milliseconds(ms);
+        let at = |s, ms| {
+            Utc.with_ymd_and_hms(2030, 1, 1, 12, 0, s).unwrap() + chrono::Duration::milliseconds(ms)
+        };
         assert_eq!(until_next_minute(at(0, 0)), Duration::from_secs(60));
         assert_eq!(until_next_minute(at(59, 500)), Duration::from_millis(500));
-        assert_eq!(until_next_minute(at(30, 250)), Duration::from_millis(29_750));
+        assert_eq!(
+            until_next_minute(at(30, 250)),
+            Duration::from_millis(29_750)
+        );
     }
 }

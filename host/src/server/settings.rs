@@ -8,8 +8,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use rand::RngCore;
 
 use super::env_file::EnvFile;
@@ -58,7 +58,10 @@ pub struct Settings {
 
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings").field("token_secret", &"<hidden>").field("token_ttl", &self.token_ttl).finish()
+        f.debug_struct("Settings")
+            .field("token_secret", &"<hidden>")
+            .field("token_ttl", &self.token_ttl)
+            .finish()
     }
 }
 
@@ -68,7 +71,8 @@ impl Settings {
     pub fn load_or_init(dirs: &TenantDirs) -> Result<Settings, SettingsError> {
         let path = &dirs.env_file;
         let bytes = dirs.read_env()?;
-        let text = String::from_utf8(bytes).map_err(|_| SettingsError::NotText(path.display().to_string()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| SettingsError::NotText(path.display().to_string()))?;
         let mut env = EnvFile::parse(&text);
         if env.get(TOKEN_SECRET_KEY).is_none_or(str::is_empty) {
             env.set(TOKEN_SECRET_KEY, &new_secret());
@@ -82,15 +86,25 @@ impl Settings {
 
     /// Reads the settings out of parsed `.env` contents.
     pub fn from_env(env: &EnvFile, path: &Path) -> Result<Settings, SettingsError> {
-        let bad = |key, problem: String| SettingsError::BadValue { key, file: path.display().to_string(), problem };
+        let bad = |key, problem: String| SettingsError::BadValue {
+            key,
+            file: path.display().to_string(),
+            problem,
+        };
         let secret = env.get(TOKEN_SECRET_KEY).unwrap_or_default();
-        let secret = STANDARD
-            .decode(secret)
-            .map_err(|_| bad(TOKEN_SECRET_KEY, "is not base64; delete the line to have a new secret made".into()))?;
+        let secret = STANDARD.decode(secret).map_err(|_| {
+            bad(
+                TOKEN_SECRET_KEY,
+                "is not base64; delete the line to have a new secret made".into(),
+            )
+        })?;
         if secret.len() < MIN_SECRET_BYTES {
             return Err(bad(
                 TOKEN_SECRET_KEY,
-                format!("has {} bytes, at least {MIN_SECRET_BYTES} are needed; delete the line to have a new secret made", secret.len()),
+                format!(
+                    "has {} bytes, at least {MIN_SECRET_BYTES} are needed; delete the line to have a new secret made",
+                    secret.len()
+                ),
             ));
         }
         let ttl_minutes = match env.get(TOKEN_TTL_KEY) {
@@ -99,9 +113,19 @@ impl Settings {
                 .parse::<i64>()
                 .ok()
                 .filter(|minutes| (1..=MAX_TOKEN_TTL_MINUTES).contains(minutes))
-                .ok_or_else(|| bad(TOKEN_TTL_KEY, format!("{text:?} is not a number of minutes from 1 to {MAX_TOKEN_TTL_MINUTES}")))?,
+                .ok_or_else(|| {
+                    bad(
+                        TOKEN_TTL_KEY,
+                        format!(
+                            "{text:?} is not a number of minutes from 1 to {MAX_TOKEN_TTL_MINUTES}"
+                        ),
+                    )
+                })?,
         };
-        Ok(Settings { token_secret: secret.into(), token_ttl: chrono::Duration::minutes(ttl_minutes) })
+        Ok(Settings {
+            token_secret: secret.into(),
+            token_ttl: chrono::Duration::minutes(ttl_minutes),
+        })
     }
 }
 
@@ -123,7 +147,10 @@ mod tests {
         std::fs::write(&dirs.env_file, "# mine\nOTHER=kept\n").unwrap();
         let first = Settings::load_or_init(&dirs).unwrap();
         assert_eq!(first.token_secret.len(), 32);
-        assert_eq!(first.token_ttl, chrono::Duration::minutes(DEFAULT_TOKEN_TTL_MINUTES));
+        assert_eq!(
+            first.token_ttl,
+            chrono::Duration::minutes(DEFAULT_TOKEN_TTL_MINUTES)
+        );
         let second = Settings::load_or_init(&dirs).unwrap();
         assert_eq!(first.token_secret, second.token_secret);
         let text = std::fs::read_to_string(&dirs.env_file).unwrap();
@@ -135,8 +162,14 @@ mod tests {
         let path = Path::new(".env");
         let short = EnvFile::parse(&format!("{TOKEN_SECRET_KEY}={}", STANDARD.encode([1u8; 8])));
         let err = Settings::from_env(&short, path).unwrap_err().to_string();
-        assert!(err.contains(TOKEN_SECRET_KEY) && err.contains("8 bytes"), "{err}");
-        let ttl = EnvFile::parse(&format!("{TOKEN_SECRET_KEY}={}\n{TOKEN_TTL_KEY}=0", new_secret()));
+        assert!(
+            err.contains(TOKEN_SECRET_KEY) && err.contains("8 bytes"),
+            "{err}"
+        );
+        let ttl = EnvFile::parse(&format!(
+            "{TOKEN_SECRET_KEY}={}\n{TOKEN_TTL_KEY}=0",
+            new_secret()
+        ));
         let err = Settings::from_env(&ttl, path).unwrap_err().to_string();
         assert!(err.contains(TOKEN_TTL_KEY), "{err}");
     }

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use super::db::gate::WritesPaused;
 use super::response::ApiError;
-use super::state::{blocking, AppState};
+use super::state::{AppState, blocking};
 use super::tenant::Tenant;
 use super::tree_copy::copy_tree;
 use crate::runtime::{CallError, Invocation, Runtime};
@@ -33,20 +33,28 @@ impl Snapshot {
     /// lets them go and logs how long they waited.
     fn take(tenant: &Tenant, paused: WritesPaused) -> Result<Snapshot, ApiError> {
         static TAKEN: AtomicU64 = AtomicU64::new(0);
-        let name = format!("{PREFIX}{}-{}", std::process::id(), TAKEN.fetch_add(1, Ordering::Relaxed));
-        let snapshot = Snapshot { path: tenant.work_dir().join(name) };
+        let name = format!(
+            "{PREFIX}{}-{}",
+            std::process::id(),
+            TAKEN.fetch_add(1, Ordering::Relaxed)
+        );
+        let snapshot = Snapshot {
+            path: tenant.work_dir().join(name),
+        };
         let started = Instant::now();
         let copied = copy_tree(&tenant.dirs().data, &snapshot.path);
         drop(paused);
         let pause_ms = started.elapsed().as_millis();
         let stats = copied.map_err(|err| {
-            ApiError::internal(format!("cannot copy data/ to {} for a consistent backup: {err}", snapshot.path.display()))
+            ApiError::internal(format!(
+                "cannot copy data/ to {} for a consistent backup: {err}",
+                snapshot.path.display()
+            ))
         })?;
         tracing::info!(
-            pause_ms = pause_ms as u64,
-            files = stats.files,
-            bytes = stats.bytes,
-            "database writes paused for {pause_ms} ms while data/ was copied"
+            "database writes paused for {pause_ms} ms while data/ was copied ({} files, {} bytes)",
+            stats.files,
+            stats.bytes
         );
         Ok(snapshot)
     }
@@ -79,13 +87,22 @@ where
 
 /// Removes snapshots a crash left behind.
 pub fn remove_stale(work_dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(work_dir) else { return };
+    let Ok(entries) = std::fs::read_dir(work_dir) else {
+        return;
+    };
     for entry in entries.flatten() {
-        let is_snapshot = entry.file_name().to_str().is_some_and(|name| name.starts_with(PREFIX));
+        let is_snapshot = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|name| name.starts_with(PREFIX));
         if is_snapshot && entry.file_type().is_ok_and(|kind| kind.is_dir()) {
             match std::fs::remove_dir_all(entry.path()) {
-                Ok(()) => tracing::info!(path = %entry.path().display(), "removed a snapshot left by an earlier run"),
-                Err(err) => tracing::warn!(path = %entry.path().display(), "cannot remove an old snapshot: {err}"),
+                Ok(()) => {
+                    tracing::info!(path = %entry.path().display(), "removed a snapshot left by an earlier run")
+                }
+                Err(err) => {
+                    tracing::warn!(path = %entry.path().display(), "cannot remove an old snapshot: {err}")
+                }
             }
         }
     }

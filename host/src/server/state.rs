@@ -47,7 +47,7 @@ where
     T: Send + 'static,
     F: FnOnce() -> Result<T, ApiError> + Send + 'static,
 {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|err| ApiError::internal(format!("a background task stopped unexpectedly: {err}")))?
+    tokio::task::spawn_blocking(work).await.map_err(|err| {
+        ApiError::internal(format!("a background task stopped unexpectedly: {err}"))
+    })?
 }

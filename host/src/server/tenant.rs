@@ -71,14 +71,23 @@ impl Tenant {
     /// first start creates) `.env`, and opens (or creates) the database.
     pub fn open(root: &Path) -> Result<Tenant, TenantError> {
         let dirs = TenantDirs::for_root(root);
-        dirs.ensure_exist().map_err(|source| TenantError::Folders { root: root.to_owned(), source })?;
+        dirs.ensure_exist().map_err(|source| TenantError::Folders {
+            root: root.to_owned(),
+            source,
+        })?;
         let lock = TenantLock::acquire(root)?;
         let work_dir = root.join(WORK_DIR);
         restore::recover_interrupted(&dirs, &work_dir)?;
         snapshot::remove_stale(&work_dir);
         let settings = Settings::load_or_init(&dirs)?;
         let db = Db::create(&dirs.data)?;
-        Ok(Tenant { dirs, db: DbGate::new(db), settings: RwLock::new(settings), operation: Arc::new(Mutex::new(())), _lock: lock })
+        Ok(Tenant {
+            dirs,
+            db: DbGate::new(db),
+            settings: RwLock::new(settings),
+            operation: Arc::new(Mutex::new(())),
+            _lock: lock,
+        })
     }
 
     /// The tenant's folders.
@@ -98,19 +107,29 @@ impl Tenant {
 
     /// The current settings.
     pub fn settings(&self) -> Settings {
-        self.settings.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.settings
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// Reads `.env` again (after a restore replaced it).
     pub fn reload_settings(&self) -> Result<(), SettingsError> {
         let fresh = Settings::load_or_init(&self.dirs)?;
-        *self.settings.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
+        *self
+            .settings
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
         Ok(())
     }
 
     /// Starts the tenant's only backup or restore, or says another runs.
     pub fn try_begin_operation(&self) -> Result<OperationGuard, Busy> {
-        self.operation.clone().try_lock_owned().map(|guard| OperationGuard { _guard: guard }).map_err(|_| Busy)
+        self.operation
+            .clone()
+            .try_lock_owned()
+            .map(|guard| OperationGuard { _guard: guard })
+            .map_err(|_| Busy)
     }
 }
 

@@ -8,8 +8,8 @@
 //! by the login token, so only someone who can read a page of the session
 //! can send it. Signatures are compared in constant time.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
@@ -27,7 +27,9 @@ pub enum TokenError {
     #[error("the token is malformed; sign in again with POST /user/login")]
     Malformed,
     /// Not signed by this server (or signed with a secret since replaced).
-    #[error("the token was not issued by this server (or the server's secret changed); sign in again")]
+    #[error(
+        "the token was not issued by this server (or the server's secret changed); sign in again"
+    )]
     BadSignature,
     /// Past its expiry.
     #[error("the token expired at {0}; sign in again")]
@@ -38,18 +40,32 @@ pub enum TokenError {
 pub fn issue(secret: &[u8], uid: u64, expires_at: DateTime<Utc>) -> String {
     let mut nonce = [0u8; 16];
     rand::rng().fill_bytes(&mut nonce);
-    let claims = format!("{uid}.{}.{}", expires_at.timestamp(), URL_SAFE_NO_PAD.encode(nonce));
-    let signature = URL_SAFE_NO_PAD.encode(sign(secret, TOKEN_CONTEXT, claims.as_bytes()).finalize().into_bytes());
+    let claims = format!(
+        "{uid}.{}.{}",
+        expires_at.timestamp(),
+        URL_SAFE_NO_PAD.encode(nonce)
+    );
+    let signature = URL_SAFE_NO_PAD.encode(
+        sign(secret, TOKEN_CONTEXT, claims.as_bytes())
+            .finalize()
+            .into_bytes(),
+    );
     format!("{claims}.{signature}")
 }
 
 /// The user id of a valid token.
 pub fn verify(secret: &[u8], token: &str, now: DateTime<Utc>) -> Result<u64, TokenError> {
     let (claims, signature) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
-    let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| TokenError::Malformed)?;
-    sign(secret, TOKEN_CONTEXT, claims.as_bytes()).verify_slice(&signature).map_err(|_| TokenError::BadSignature)?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| TokenError::Malformed)?;
+    sign(secret, TOKEN_CONTEXT, claims.as_bytes())
+        .verify_slice(&signature)
+        .map_err(|_| TokenError::BadSignature)?;
     let mut parts = claims.split('.');
-    let (Some(uid), Some(expiry), Some(_nonce), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(uid), Some(expiry), Some(_nonce), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(TokenError::Malformed);
     };
     let uid = uid.parse::<u64>().map_err(|_| TokenError::Malformed)?;
@@ -66,14 +82,20 @@ pub fn verify(secret: &[u8], token: &str, now: DateTime<Utc>) -> Result<u64, Tok
 
 /// The CSRF token that goes with the session token `token`.
 pub fn csrf(secret: &[u8], token: &str) -> String {
-    URL_SAFE_NO_PAD.encode(sign(secret, CSRF_CONTEXT, token.as_bytes()).finalize().into_bytes())
+    URL_SAFE_NO_PAD.encode(
+        sign(secret, CSRF_CONTEXT, token.as_bytes())
+            .finalize()
+            .into_bytes(),
+    )
 }
 
 /// Whether `candidate` is the CSRF token of `token` (constant time).
 pub fn csrf_matches(secret: &[u8], token: &str, candidate: &str) -> bool {
-    URL_SAFE_NO_PAD
-        .decode(candidate.trim())
-        .is_ok_and(|bytes| sign(secret, CSRF_CONTEXT, token.as_bytes()).verify_slice(&bytes).is_ok())
+    URL_SAFE_NO_PAD.decode(candidate.trim()).is_ok_and(|bytes| {
+        sign(secret, CSRF_CONTEXT, token.as_bytes())
+            .verify_slice(&bytes)
+            .is_ok()
+    })
 }
 
 /// An HMAC over `context` then `message`.
@@ -97,7 +119,10 @@ mod tests {
         let now = Utc::now();
         let token = issue(SECRET, 7, now + Duration::minutes(5));
         assert_eq!(verify(SECRET, &token, now), Ok(7));
-        assert!(matches!(verify(SECRET, &token, now + Duration::minutes(6)), Err(TokenError::Expired(_))));
+        assert!(matches!(
+            verify(SECRET, &token, now + Duration::minutes(6)),
+            Err(TokenError::Expired(_))
+        ));
     }
 
     #[test]

@@ -74,7 +74,10 @@ mod tests {
         std::os::unix::fs::symlink("/etc/hostname", from.path().join("link")).unwrap();
         let stats = copy_tree(from.path(), &to.path().join("copy")).unwrap();
         assert_eq!(stats, CopyStats { files: 2, bytes: 6 });
-        assert_eq!(std::fs::read(to.path().join("copy/a/b/f")).unwrap(), b"12345");
+        assert_eq!(
+            std::fs::read(to.path().join("copy/a/b/f")).unwrap(),
+            b"12345"
+        );
         assert!(!to.path().join("copy/link").exists());
     }
 
@@ -86,7 +89,10 @@ mod tests {
         std::fs::write(dir.path().join("old/file"), b"old").unwrap();
         std::fs::write(source.path().join("new"), b"new").unwrap();
         replace_contents(dir.path(), source.path()).unwrap();
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, ["new"]);
     }
 }

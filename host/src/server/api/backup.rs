@@ -10,15 +10,15 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tokio_util::io::ReaderStream;
 
-use super::{parse_time, Page, UidId};
+use super::{Page, UidId, parse_time};
 use crate::model::ExpiryChange;
 use crate::server::auth::Caller;
-use crate::server::extract::{present, ApiJson, ApiQuery};
+use crate::server::extract::{ApiJson, ApiQuery, present};
 use crate::server::response::{ApiError, ApiResult, Reply};
-use crate::server::safe_files::{open_regular, SafeOpenError};
+use crate::server::restore;
+use crate::server::safe_files::{SafeOpenError, open_regular};
 use crate::server::snapshot::run_on_snapshot;
 use crate::server::state::AppState;
-use crate::server::restore;
 
 /// Most ids one bulk delete takes.
 const MAX_BULK_IDS: usize = 1000;
@@ -43,9 +43,18 @@ pub struct NewBackup {
 }
 
 /// `POST /backup/create`: a backup of a consistent snapshot of the data.
-pub async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<CreateBody>) -> ApiResult {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> ApiResult {
     caller.root(body.uid)?;
-    let expiry = body.backup.expiry.as_deref().map(|text| parse_time("backup.expiry", text)).transpose()?;
+    let expiry = body
+        .backup
+        .expiry
+        .as_deref()
+        .map(|text| parse_time("backup.expiry", text))
+        .transpose()?;
     let description = body.backup.description.unwrap_or_default();
     let operation = state.tenant.try_begin_operation()?;
     let started = Instant::now();
@@ -55,29 +64,41 @@ pub async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body)
     })
     .await?;
     tracing::info!(
-        id = backup.id,
-        size = backup.size,
-        ms = started.elapsed().as_millis() as u64,
-        "created backup {} ({} bytes)",
+        "created backup {} in {} ms: {} bytes",
         backup.name,
+        started.elapsed().as_millis(),
         backup.size
     );
     Ok(Reply::ok("Backup created").with("backup", backup))
 }
 
 /// `GET /backup/fetch`: a page of backups, newest first, and `amount`.
-pub async fn fetch(State(state): State<AppState>, caller: Caller, ApiQuery(page): ApiQuery<Page>) -> ApiResult {
+pub async fn fetch(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(page): ApiQuery<Page>,
+) -> ApiResult {
     caller.root(page.uid)?;
     let found = state
-        .call(move |runtime, invocation| runtime.list(invocation, page.filter.as_deref(), page.limit, page.offset))
+        .call(move |runtime, invocation| {
+            runtime.list(invocation, page.filter.as_deref(), page.limit, page.offset)
+        })
         .await?;
-    Ok(Reply::ok("Backups fetched").with("backups", found.backups).with("amount", found.amount))
+    Ok(Reply::ok("Backups fetched")
+        .with("backups", found.backups)
+        .with("amount", found.amount))
 }
 
 /// `GET /backup/fetch/one`: one backup.
-pub async fn fetch_one(State(state): State<AppState>, caller: Caller, ApiQuery(query): ApiQuery<UidId>) -> ApiResult {
+pub async fn fetch_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<UidId>,
+) -> ApiResult {
     caller.root(query.uid)?;
-    let backup = state.call(move |runtime, invocation| runtime.get(invocation, query.id)).await?;
+    let backup = state
+        .call(move |runtime, invocation| runtime.get(invocation, query.id))
+        .await?;
     Ok(Reply::ok("Backup fetched").with("backup", backup))
 }
 
@@ -99,7 +120,12 @@ pub async fn update_description(
     caller.root(body.uid)?;
     let backup = state
         .call(move |runtime, invocation| {
-            runtime.update(invocation, body.id, Some(&body.description), ExpiryChange::Keep)
+            runtime.update(
+                invocation,
+                body.id,
+                Some(&body.description),
+                ExpiryChange::Keep,
+            )
         })
         .await?;
     Ok(Reply::ok("Backup description updated").with("backup", backup))
@@ -117,7 +143,11 @@ pub struct ExpiryBody {
 }
 
 /// `PATCH /backup/update/expiry`: set or (with `null`) clear the expiry.
-pub async fn update_expiry(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<ExpiryBody>) -> ApiResult {
+pub async fn update_expiry(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<ExpiryBody>,
+) -> ApiResult {
     caller.root(body.uid)?;
     let change = match body.expiry {
         None => {
@@ -128,21 +158,33 @@ pub async fn update_expiry(State(state): State<AppState>, caller: Caller, ApiJso
         Some(None) => ExpiryChange::Clear,
         Some(Some(text)) => ExpiryChange::Set(parse_time("expiry", &text)?),
     };
-    let backup = state.call(move |runtime, invocation| runtime.update(invocation, body.id, None, change)).await?;
+    let backup = state
+        .call(move |runtime, invocation| runtime.update(invocation, body.id, None, change))
+        .await?;
     Ok(Reply::ok("Backup expiry updated").with("backup", backup))
 }
 
 /// `GET /backup/restore`: replace the current data with a backup's.
-pub async fn restore(State(state): State<AppState>, caller: Caller, ApiQuery(query): ApiQuery<UidId>) -> ApiResult {
+pub async fn restore(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<UidId>,
+) -> ApiResult {
     caller.root(query.uid)?;
     let report = restore::restore(&state, query.id).await?;
     Ok(Reply::ok("Backup restored").with("restore", report))
 }
 
 /// `DELETE /backup/delete`: remove a backup and its archive.
-pub async fn delete(State(state): State<AppState>, caller: Caller, ApiQuery(query): ApiQuery<UidId>) -> ApiResult {
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<UidId>,
+) -> ApiResult {
     caller.root(query.uid)?;
-    state.call(move |runtime, invocation| runtime.delete(invocation, query.id)).await?;
+    state
+        .call(move |runtime, invocation| runtime.delete(invocation, query.id))
+        .await?;
     Ok(Reply::ok(format!("Backup {} deleted", query.id)))
 }
 
@@ -162,11 +204,17 @@ pub struct BulkFailure {
 }
 
 /// `POST /backup/delete/bulk`: delete several backups; reports each.
-pub async fn delete_bulk(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<BulkBody>) -> ApiResult {
+pub async fn delete_bulk(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<BulkBody>,
+) -> ApiResult {
     caller.root(body.uid)?;
     let mut ids = body.ids;
     if ids.is_empty() || ids.len() > MAX_BULK_IDS {
-        return Err(ApiError::bad_request(format!("ids: give 1 to {MAX_BULK_IDS} backup ids")));
+        return Err(ApiError::bad_request(format!(
+            "ids: give 1 to {MAX_BULK_IDS} backup ids"
+        )));
     }
     let mut seen = std::collections::HashSet::new();
     ids.retain(|id| seen.insert(*id));
@@ -176,14 +224,19 @@ pub async fn delete_bulk(State(state): State<AppState>, caller: Caller, ApiJson(
             for id in ids {
                 match runtime.delete(invocation, id) {
                     Ok(()) => deleted.push(id),
-                    Err(err) => failed.push(BulkFailure { id, reason: err.to_string() }),
+                    Err(err) => failed.push(BulkFailure {
+                        id,
+                        reason: err.to_string(),
+                    }),
                 }
             }
             Ok((deleted, failed))
         })
         .await?;
     let message = format!("{} deleted, {} failed", deleted.len(), failed.len());
-    Ok(Reply::ok(message).with("deleted", deleted).with("failed", failed))
+    Ok(Reply::ok(message)
+        .with("deleted", deleted)
+        .with("failed", failed))
 }
 
 /// `GET /backup/download`: the archive, streamed. The file name comes from
@@ -195,7 +248,9 @@ pub async fn download(
     ApiQuery(query): ApiQuery<UidId>,
 ) -> Result<Response, ApiError> {
     caller.root(query.uid)?;
-    let backup = state.call(move |runtime, invocation| runtime.get(invocation, query.id)).await?;
+    let backup = state
+        .call(move |runtime, invocation| runtime.get(invocation, query.id))
+        .await?;
     if !is_archive_name(&backup.name) {
         return Err(ApiError::internal(format!(
             "the catalog names the archive of backup {} {:?}, which is not an archive file name; it is not served",
@@ -206,41 +261,65 @@ pub async fn download(
     let name = backup.name.clone();
     let opened = tokio::task::spawn_blocking(move || open_regular(&backups_dir, &name))
         .await
-        .map_err(|err| ApiError::internal(format!("opening the archive stopped unexpectedly: {err}")))?
+        .map_err(|err| {
+            ApiError::internal(format!("opening the archive stopped unexpectedly: {err}"))
+        })?
         .map_err(|err| match err {
-            SafeOpenError::NotFound => {
-                ApiError::not_found(format!("the archive {} of backup {} is missing from backups/", backup.name, backup.id))
+            SafeOpenError::NotFound => ApiError::not_found(format!(
+                "the archive {} of backup {} is missing from backups/",
+                backup.name, backup.id
+            )),
+            SafeOpenError::Io(err) => {
+                ApiError::internal(format!("cannot open {}: {err}", backup.name))
             }
-            SafeOpenError::Io(err) => ApiError::internal(format!("cannot open {}: {err}", backup.name)),
         })?;
     let stream = ReaderStream::with_capacity(tokio::fs::File::from_std(opened.file), 256 * 1024);
     let headers = [
         (CONTENT_TYPE, "application/gzip".to_owned()),
         (CONTENT_LENGTH, opened.len.to_string()),
-        (CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", backup.name)),
+        (
+            CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", backup.name),
+        ),
     ];
     Ok((headers, Body::from_stream(stream)).into_response())
 }
 
 /// `GET /backup/verify`: check an archive against its manifest.
-pub async fn verify(State(state): State<AppState>, caller: Caller, ApiQuery(query): ApiQuery<UidId>) -> ApiResult {
+pub async fn verify(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<UidId>,
+) -> ApiResult {
     caller.root(query.uid)?;
-    let report = state.call(move |runtime, invocation| runtime.verify(invocation, query.id)).await?;
-    let message = if report.ok { "The backup is intact" } else { "The backup is damaged" };
+    let report = state
+        .call(move |runtime, invocation| runtime.verify(invocation, query.id))
+        .await?;
+    let message = if report.ok {
+        "The backup is intact"
+    } else {
+        "The backup is damaged"
+    };
     Ok(Reply::ok(message).with("verify", report))
 }
 
 /// `backup-YYYYMMDD_HHMM_ID.tar.gz`: a plain file name that is safe to put
 /// in a header and to open.
 fn is_archive_name(name: &str) -> bool {
-    let Some(middle) = name.strip_prefix("backup-").and_then(|rest| rest.strip_suffix(".tar.gz")) else {
+    let Some(middle) = name
+        .strip_prefix("backup-")
+        .and_then(|rest| rest.strip_suffix(".tar.gz"))
+    else {
         return false;
     };
     let mut parts = middle.split('_');
     let shape = [8usize, 4, 0];
     let all_digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
-    shape.iter().all(|&len| parts.next().is_some_and(|part| all_digits(part) && (len == 0 || part.len() == len)))
-        && parts.next().is_none()
+    shape.iter().all(|&len| {
+        parts
+            .next()
+            .is_some_and(|part| all_digits(part) && (len == 0 || part.len() == len))
+    }) && parts.next().is_none()
 }
 
 #[cfg(test)]
@@ -250,8 +329,14 @@ mod tests {
     #[test]
     fn only_catalog_shaped_names_are_served() {
         assert!(is_archive_name("backup-20300131_1200_7.tar.gz"));
-        for bad in ["../backup-20300131_1200_7.tar.gz", "backup-2030_1200_7.tar.gz", "backup-20300131_1200_.tar.gz",
-            "backup-20300131_1200_7_8.tar.gz", "backup-20300131_1200_7.tar.gz\"", "catalog.json"] {
+        for bad in [
+            "../backup-20300131_1200_7.tar.gz",
+            "backup-2030_1200_7.tar.gz",
+            "backup-20300131_1200_.tar.gz",
+            "backup-20300131_1200_7_8.tar.gz",
+            "backup-20300131_1200_7.tar.gz\"",
+            "catalog.json",
+        ] {
             assert!(!is_archive_name(bad), "{bad}");
         }
     }

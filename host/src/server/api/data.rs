@@ -21,7 +21,11 @@ pub struct CreateBody {
 }
 
 /// `POST /data/create`: store a record (replacing one with the same key).
-pub async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<CreateBody>) -> ApiResult {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> ApiResult {
     caller.same_user(body.uid)?;
     let record = state
         .tenant
@@ -41,9 +45,18 @@ pub struct FetchQuery {
 }
 
 /// `GET /data/fetch`: every record of a collection.
-pub async fn fetch(State(state): State<AppState>, caller: Caller, ApiQuery(query): ApiQuery<FetchQuery>) -> ApiResult {
+pub async fn fetch(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<FetchQuery>,
+) -> ApiResult {
     caller.same_user(query.uid)?;
-    let records = state.tenant.db().read(move |db| db.records(&query.collection)).await.map_err(db_error)?;
+    let records = state
+        .tenant
+        .db()
+        .read(move |db| db.records(&query.collection))
+        .await
+        .map_err(db_error)?;
     Ok(Reply::ok("Records fetched").with("records", records))
 }
 
@@ -57,11 +70,22 @@ pub struct DeleteQuery {
 }
 
 /// `DELETE /data/delete`: remove a record.
-pub async fn delete(State(state): State<AppState>, caller: Caller, ApiQuery(query): ApiQuery<DeleteQuery>) -> ApiResult {
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<DeleteQuery>,
+) -> ApiResult {
     caller.same_user(query.uid)?;
-    let missing = format!("no record {:?} in collection {:?}", query.key, query.collection);
-    let existed =
-        state.tenant.db().write(move |db| db.delete_record(&query.collection, &query.key)).await.map_err(db_error)?;
+    let missing = format!(
+        "no record {:?} in collection {:?}",
+        query.key, query.collection
+    );
+    let existed = state
+        .tenant
+        .db()
+        .write(move |db| db.delete_record(&query.collection, &query.key))
+        .await
+        .map_err(db_error)?;
     if !existed {
         return Err(ApiError::not_found(missing));
     }

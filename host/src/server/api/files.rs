@@ -10,17 +10,28 @@ use axum::response::{IntoResponse, Response};
 use tokio_util::io::ReaderStream;
 
 use crate::server::response::ApiError;
-use crate::server::safe_files::{open_regular, SafeOpenError};
+use crate::server::safe_files::{SafeOpenError, open_regular};
 use crate::server::state::AppState;
 
 /// `GET /public/{*path}`.
-pub async fn public(State(state): State<AppState>, Path(path): Path<String>) -> Result<Response, ApiError> {
+pub async fn public(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+) -> Result<Response, ApiError> {
     serve(state.tenant.dirs().public.clone(), "public", path).await
 }
 
 /// `GET /translations/{*path}`.
-pub async fn translations(State(state): State<AppState>, Path(path): Path<String>) -> Result<Response, ApiError> {
-    serve(state.tenant.dirs().translations.clone(), "translations", path).await
+pub async fn translations(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+) -> Result<Response, ApiError> {
+    serve(
+        state.tenant.dirs().translations.clone(),
+        "translations",
+        path,
+    )
+    .await
 }
 
 /// Streams `relative` from `base`, or answers 404.
@@ -45,7 +56,10 @@ async fn serve(base: PathBuf, folder: &str, relative: String) -> Result<Response
 
 /// The content type for a file name's extension.
 fn content_type(name: &str) -> &'static str {
-    let extension = name.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()).unwrap_or_default();
+    let extension = name
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+        .unwrap_or_default();
     match extension.as_str() {
         "html" | "htm" => "text/html; charset=utf-8",
         "css" => "text/css; charset=utf-8",

@@ -7,8 +7,8 @@ pub mod files;
 pub mod schedule;
 pub mod user;
 
-use axum::routing::{delete, get, patch, post};
 use axum::Router;
+use axum::routing::{delete, get, patch, post};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -23,7 +23,10 @@ pub fn router() -> Router<AppState> {
         .route("/backup/create", post(backup::create))
         .route("/backup/fetch", get(backup::fetch))
         .route("/backup/fetch/one", get(backup::fetch_one))
-        .route("/backup/update/description", patch(backup::update_description))
+        .route(
+            "/backup/update/description",
+            patch(backup::update_description),
+        )
         .route("/backup/update/expiry", patch(backup::update_expiry))
         .route("/backup/restore", get(backup::restore))
         .route("/backup/delete", delete(backup::delete))
@@ -68,11 +71,13 @@ pub struct Page {
 
 /// Parses an RFC 3339 time given in `field`.
 pub fn parse_time(field: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
-    DateTime::parse_from_rfc3339(text.trim()).map(|time| time.with_timezone(&Utc)).map_err(|err| {
-        ApiError::bad_request(format!(
-            "{field}: {text:?} is not an RFC 3339 date-time like 2030-01-31T12:00:00Z ({err})"
-        ))
-    })
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|time| time.with_timezone(&Utc))
+        .map_err(|err| {
+            ApiError::bad_request(format!(
+                "{field}: {text:?} is not an RFC 3339 date-time like 2030-01-31T12:00:00Z ({err})"
+            ))
+        })
 }
 
 #[cfg(test)]
@@ -85,6 +90,10 @@ mod tests {
         assert_eq!(time.to_rfc3339(), "2030-01-31T12:00:00+00:00");
         let err = parse_time("backup.expiry", "tomorrow").unwrap_err();
         assert_eq!(err.status, 400);
-        assert!(err.message.starts_with("backup.expiry: \"tomorrow\""), "{}", err.message);
+        assert!(
+            err.message.starts_with("backup.expiry: \"tomorrow\""),
+            "{}",
+            err.message
+        );
     }
 }

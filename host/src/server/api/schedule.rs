@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::UidId;
 use crate::model::{HoursChange, ScheduleInput, SchedulePatch};
 use crate::server::auth::Caller;
-use crate::server::extract::{present, ApiJson, ApiQuery};
+use crate::server::extract::{ApiJson, ApiQuery, present};
 use crate::server::response::{ApiError, ApiResult, Reply};
 use crate::server::state::AppState;
 
@@ -31,11 +31,27 @@ pub struct NewSchedule {
 }
 
 /// `POST /backup/schedule/create`.
-pub async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<CreateBody>) -> ApiResult {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> ApiResult {
     caller.root(body.uid)?;
-    let NewSchedule { name, cron, expiry_hours, enabled } = body.schedule;
-    let input = ScheduleInput { name, cron, expiry_hours, enabled };
-    let schedule = state.call(move |runtime, invocation| runtime.schedule_create(invocation, &input)).await?;
+    let NewSchedule {
+        name,
+        cron,
+        expiry_hours,
+        enabled,
+    } = body.schedule;
+    let input = ScheduleInput {
+        name,
+        cron,
+        expiry_hours,
+        enabled,
+    };
+    let schedule = state
+        .call(move |runtime, invocation| runtime.schedule_create(invocation, &input))
+        .await?;
     Ok(Reply::ok("Schedule created").with("schedule", schedule))
 }
 
@@ -49,11 +65,20 @@ pub struct FetchQuery {
 }
 
 /// `GET /backup/schedule/fetch`: a page of schedules and `amount`.
-pub async fn fetch(State(state): State<AppState>, caller: Caller, ApiQuery(query): ApiQuery<FetchQuery>) -> ApiResult {
+pub async fn fetch(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<FetchQuery>,
+) -> ApiResult {
     caller.root(query.uid)?;
-    let page =
-        state.call(move |runtime, invocation| runtime.schedule_list(invocation, query.limit, query.offset)).await?;
-    Ok(Reply::ok("Schedules fetched").with("schedules", page.schedules).with("amount", page.amount))
+    let page = state
+        .call(move |runtime, invocation| {
+            runtime.schedule_list(invocation, query.limit, query.offset)
+        })
+        .await?;
+    Ok(Reply::ok("Schedules fetched")
+        .with("schedules", page.schedules)
+        .with("amount", page.amount))
 }
 
 /// Body of `PATCH /backup/schedule/update`.
@@ -88,8 +113,17 @@ impl PatchBody {
             Some(None) => HoursChange::Clear,
             Some(Some(hours)) => HoursChange::Set(hours),
         };
-        let patch = SchedulePatch { name: self.name, cron: self.cron, expiry_hours, enabled: self.enabled };
-        if patch.name.is_none() && patch.cron.is_none() && patch.enabled.is_none() && expiry_hours == HoursChange::Keep {
+        let patch = SchedulePatch {
+            name: self.name,
+            cron: self.cron,
+            expiry_hours,
+            enabled: self.enabled,
+        };
+        if patch.name.is_none()
+            && patch.cron.is_none()
+            && patch.enabled.is_none()
+            && expiry_hours == HoursChange::Keep
+        {
             return Err(ApiError::bad_request(
                 "schedule: nothing to change; give at least one of name, cron, expiry_hours, enabled",
             ));
@@ -99,17 +133,29 @@ impl PatchBody {
 }
 
 /// `PATCH /backup/schedule/update`.
-pub async fn update(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<UpdateBody>) -> ApiResult {
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<UpdateBody>,
+) -> ApiResult {
     caller.root(body.uid)?;
     let patch = body.schedule.into_patch()?;
-    let schedule = state.call(move |runtime, invocation| runtime.schedule_update(invocation, body.id, &patch)).await?;
+    let schedule = state
+        .call(move |runtime, invocation| runtime.schedule_update(invocation, body.id, &patch))
+        .await?;
     Ok(Reply::ok("Schedule updated").with("schedule", schedule))
 }
 
 /// `DELETE /backup/schedule/delete`: its backups are kept.
-pub async fn delete(State(state): State<AppState>, caller: Caller, ApiQuery(query): ApiQuery<UidId>) -> ApiResult {
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<UidId>,
+) -> ApiResult {
     caller.root(query.uid)?;
-    state.call(move |runtime, invocation| runtime.schedule_delete(invocation, query.id)).await?;
+    state
+        .call(move |runtime, invocation| runtime.schedule_delete(invocation, query.id))
+        .await?;
     Ok(Reply::ok(format!("Schedule {} deleted", query.id)))
 }
 
@@ -120,11 +166,24 @@ mod tests {
 
     #[test]
     fn patches_tell_keep_clear_and_set_apart() {
-        let patch = |json: &str| parse_json::<PatchBody>(json.as_bytes()).unwrap().into_patch();
-        assert_eq!(patch(r#"{"expiry_hours": null}"#).unwrap().expiry_hours, HoursChange::Clear);
-        assert_eq!(patch(r#"{"expiry_hours": 5}"#).unwrap().expiry_hours, HoursChange::Set(5));
+        let patch = |json: &str| {
+            parse_json::<PatchBody>(json.as_bytes())
+                .unwrap()
+                .into_patch()
+        };
+        assert_eq!(
+            patch(r#"{"expiry_hours": null}"#).unwrap().expiry_hours,
+            HoursChange::Clear
+        );
+        assert_eq!(
+            patch(r#"{"expiry_hours": 5}"#).unwrap().expiry_hours,
+            HoursChange::Set(5)
+        );
         let enabled_only = patch(r#"{"enabled": false}"#).unwrap();
-        assert_eq!((enabled_only.expiry_hours, enabled_only.enabled), (HoursChange::Keep, Some(false)));
+        assert_eq!(
+            (enabled_only.expiry_hours, enabled_only.enabled),
+            (HoursChange::Keep, Some(false))
+        );
         assert_eq!(patch("{}").unwrap_err().status, 400);
     }
 }

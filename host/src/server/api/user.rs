@@ -22,7 +22,9 @@ pub struct LoginBody {
 /// `POST /user/login`: the user (without password) and a token.
 pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginBody>) -> ApiResult {
     let (user, token) = auth::login(&state.tenant, &body.auth_data, &body.password).await?;
-    Ok(Reply::ok("Signed in").with("user", user).with("token", token))
+    Ok(Reply::ok("Signed in")
+        .with("user", user)
+        .with("token", token))
 }
 
 /// Body of `POST /user/create`.
@@ -43,9 +45,17 @@ pub struct NewUser {
 }
 
 /// `POST /user/create` (ROOT): a new user.
-pub async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<CreateBody>) -> ApiResult {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> ApiResult {
     caller.root(body.uid)?;
-    let NewUser { username, password, role } = body.user;
+    let NewUser {
+        username,
+        password,
+        role,
+    } = body.user;
     let role: Role = role.parse().map_err(db_error)?;
     let hash = tokio::task::spawn_blocking(move || password::hash(&password))
         .await

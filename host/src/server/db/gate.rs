@@ -47,7 +47,10 @@ impl ClosedDb {
 impl DbGate {
     /// A gate around an open database.
     pub fn new(db: Db) -> Self {
-        DbGate { db: Arc::new(RwLock::new(Some(db))), writes: Arc::new(RwLock::new(())) }
+        DbGate {
+            db: Arc::new(RwLock::new(Some(db))),
+            writes: Arc::new(RwLock::new(())),
+        }
     }
 
     /// Runs a read query.
@@ -78,7 +81,9 @@ impl DbGate {
     /// Waits for running writes to finish and holds new ones back until the
     /// returned value is dropped. Reads go on.
     pub async fn pause_writes(&self) -> WritesPaused {
-        WritesPaused { _guard: self.writes.clone().write_owned().await }
+        WritesPaused {
+            _guard: self.writes.clone().write_owned().await,
+        }
     }
 
     /// Waits for running requests to finish, then closes the database (its
@@ -100,7 +105,9 @@ where
     T: Send + 'static,
     F: FnOnce() -> Result<T, DbError> + Send + 'static,
 {
-    tokio::task::spawn_blocking(work).await.map_err(|err| DbError::Worker(err.to_string()))?
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| DbError::Worker(err.to_string()))?
 }
 
 #[cfg(test)]
@@ -121,13 +128,22 @@ mod tests {
         let writer = {
             let gate = gate.clone();
             tokio::spawn(async move {
-                gate.write(|db| db.put_record("c", "k", &serde_json::json!(1))).await
+                gate.write(|db| db.put_record("c", "k", &serde_json::json!(1)))
+                    .await
             })
         };
         tokio::time::sleep(Duration::from_millis(100)).await;
-        assert!(!writer.is_finished(), "a write went through while writes were paused");
-        let read = tokio::time::timeout(Duration::from_secs(5), gate.read(|db| db.records("c"))).await;
-        assert!(read.expect("a read waited on paused writes").unwrap().is_empty());
+        assert!(
+            !writer.is_finished(),
+            "a write went through while writes were paused"
+        );
+        let read =
+            tokio::time::timeout(Duration::from_secs(5), gate.read(|db| db.records("c"))).await;
+        assert!(
+            read.expect("a read waited on paused writes")
+                .unwrap()
+                .is_empty()
+        );
         drop(paused);
         writer.await.unwrap().unwrap();
         assert_eq!(gate.read(|db| db.records("c")).await.unwrap().len(), 1);
@@ -144,7 +160,8 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(!reader.is_finished(), "a read did not wait for the reopen");
         let db = Db::create(dir.path()).unwrap();
-        db.put_record("c", "k", &serde_json::json!("after")).unwrap();
+        db.put_record("c", "k", &serde_json::json!("after"))
+            .unwrap();
         closed.reopen(db);
         assert_eq!(reader.await.unwrap().unwrap().len(), 1);
     }

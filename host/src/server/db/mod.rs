@@ -64,7 +64,13 @@ macro_rules! engine_errors {
         }
     )*};
 }
-engine_errors!(redb::Error, redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
+engine_errors!(
+    redb::Error,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
 
 /// An open database.
 pub struct Db {
@@ -83,7 +89,10 @@ impl Db {
     pub fn create(data_dir: &Path) -> Result<Db, DbError> {
         let path = data_dir.join(DB_FILE);
         refuse_links(&path, true)?;
-        let engine = redb::Database::create(&path).map_err(|source| DbError::Open { path, source: Box::new(source) })?;
+        let engine = redb::Database::create(&path).map_err(|source| DbError::Open {
+            path,
+            source: Box::new(source),
+        })?;
         let db = Db { engine };
         db.ensure_tables()?;
         Ok(db)
@@ -95,7 +104,10 @@ impl Db {
     pub fn open_existing(data_dir: &Path) -> Result<Db, DbError> {
         let path = data_dir.join(DB_FILE);
         refuse_links(&path, false)?;
-        let engine = redb::Database::open(&path).map_err(|source| DbError::Open { path, source: Box::new(source) })?;
+        let engine = redb::Database::open(&path).map_err(|source| DbError::Open {
+            path,
+            source: Box::new(source),
+        })?;
         let db = Db { engine };
         db.check_users()?;
         Ok(db)
@@ -118,7 +130,9 @@ impl Db {
             .open_table(users::USERS)
             .map_err(|err| DbError::Damaged(format!("it has no readable users table ({err})")))?;
         if table.is_empty()? {
-            return Err(DbError::Damaged("it holds no users, so nobody could sign in".into()));
+            return Err(DbError::Damaged(
+                "it holds no users, so nobody could sign in".into(),
+            ));
         }
         drop(table);
         self.all_users().map(|_| ())
@@ -130,7 +144,9 @@ fn refuse_links(path: &Path, may_be_missing: bool) -> Result<(), DbError> {
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.is_file() => Ok(()),
         Err(err) if may_be_missing && err.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        _ => Err(DbError::NotAFile { path: path.to_owned() }),
+        _ => Err(DbError::NotAFile {
+            path: path.to_owned(),
+        }),
     }
 }
 
@@ -145,7 +161,8 @@ mod tests {
         let err = Db::open_existing(dir.path()).unwrap_err();
         assert!(matches!(err, DbError::Damaged(_)), "{err}");
         let db = Db::create(dir.path()).unwrap();
-        db.create_user("root", "hash", Role::Root, chrono::Utc::now()).unwrap();
+        db.create_user("root", "hash", Role::Root, chrono::Utc::now())
+            .unwrap();
         drop(db);
         Db::open_existing(dir.path()).unwrap();
     }
@@ -153,7 +170,10 @@ mod tests {
     #[test]
     fn garbage_and_missing_files_are_refused() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(Db::open_existing(dir.path()), Err(DbError::NotAFile { .. })));
+        assert!(matches!(
+            Db::open_existing(dir.path()),
+            Err(DbError::NotAFile { .. })
+        ));
         std::fs::write(dir.path().join(DB_FILE), vec![7u8; 10_000]).unwrap();
         assert!(Db::open_existing(dir.path()).is_err());
     }
@@ -163,12 +183,19 @@ mod tests {
         let live = tempfile::tempdir().unwrap();
         let copy = tempfile::tempdir().unwrap();
         let db = Db::create(live.path()).unwrap();
-        db.create_user("root", "hash", Role::Root, chrono::Utc::now()).unwrap();
-        db.put_record("notes", "a", &serde_json::json!({"n": 1})).unwrap();
+        db.create_user("root", "hash", Role::Root, chrono::Utc::now())
+            .unwrap();
+        db.put_record("notes", "a", &serde_json::json!({"n": 1}))
+            .unwrap();
         std::fs::copy(live.path().join(DB_FILE), copy.path().join(DB_FILE)).unwrap();
         db.put_record("notes", "b", &serde_json::json!(2)).unwrap();
         let reopened = Db::open_existing(copy.path()).unwrap();
-        let keys: Vec<_> = reopened.records("notes").unwrap().into_iter().map(|r| r.key).collect();
+        let keys: Vec<_> = reopened
+            .records("notes")
+            .unwrap()
+            .into_iter()
+            .map(|r| r.key)
+            .collect();
         assert_eq!(keys, ["a"]);
     }
 }

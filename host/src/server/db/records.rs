@@ -23,14 +23,23 @@ pub struct Record {
 
 impl Db {
     /// Stores `value` under `collection` and `key`, replacing what was there.
-    pub fn put_record(&self, collection: &str, key: &str, value: &serde_json::Value) -> Result<Record, DbError> {
+    pub fn put_record(
+        &self,
+        collection: &str,
+        key: &str,
+        value: &serde_json::Value,
+    ) -> Result<Record, DbError> {
         validate_name("collection", collection)?;
         validate_name("key", key)?;
         let json = value.to_string();
         let txn = self.engine.begin_write()?;
-        txn.open_table(RECORDS)?.insert((collection, key), json.as_str())?;
+        txn.open_table(RECORDS)?
+            .insert((collection, key), json.as_str())?;
         txn.commit()?;
-        Ok(Record { key: key.to_owned(), value: value.clone() })
+        Ok(Record {
+            key: key.to_owned(),
+            value: value.clone(),
+        })
     }
 
     /// Every record of `collection`, in key order.
@@ -45,9 +54,13 @@ impl Db {
             if entry_collection != collection {
                 break;
             }
-            let value = serde_json::from_str(json.value())
-                .map_err(|err| DbError::Damaged(format!("record {collection}/{key} cannot be read: {err}")))?;
-            found.push(Record { key: key.to_owned(), value });
+            let value = serde_json::from_str(json.value()).map_err(|err| {
+                DbError::Damaged(format!("record {collection}/{key} cannot be read: {err}"))
+            })?;
+            found.push(Record {
+                key: key.to_owned(),
+                value,
+            });
         }
         Ok(found)
     }
@@ -57,7 +70,10 @@ impl Db {
         validate_name("collection", collection)?;
         validate_name("key", key)?;
         let txn = self.engine.begin_write()?;
-        let existed = txn.open_table(RECORDS)?.remove((collection, key))?.is_some();
+        let existed = txn
+            .open_table(RECORDS)?
+            .remove((collection, key))?
+            .is_some();
         txn.commit()?;
         Ok(existed)
     }
@@ -67,7 +83,9 @@ impl Db {
 fn validate_name(what: &str, name: &str) -> Result<(), DbError> {
     let chars = name.chars().count();
     if chars == 0 || chars > MAX_NAME_CHARS {
-        return Err(DbError::Invalid(format!("the {what} must be 1 to {MAX_NAME_CHARS} characters long")));
+        return Err(DbError::Invalid(format!(
+            "the {what} must be 1 to {MAX_NAME_CHARS} characters long"
+        )));
     }
     Ok(())
 }
@@ -85,12 +103,26 @@ mod tests {
         db.put_record("a", "1", &json!("one")).unwrap();
         db.put_record("ab", "1", &json!(null)).unwrap();
         db.put_record("b", "1", &json!([1])).unwrap();
-        let keys: Vec<_> = db.records("a").unwrap().into_iter().map(|r| (r.key, r.value)).collect();
-        assert_eq!(keys, [("1".to_owned(), json!("one")), ("2".to_owned(), json!({"x": 2}))]);
+        let keys: Vec<_> = db
+            .records("a")
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.key, r.value))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("1".to_owned(), json!("one")),
+                ("2".to_owned(), json!({"x": 2}))
+            ]
+        );
         assert!(db.delete_record("a", "1").unwrap());
         assert!(!db.delete_record("a", "1").unwrap());
         assert_eq!(db.records("a").unwrap().len(), 1);
         assert!(db.records("none").unwrap().is_empty());
-        assert!(matches!(db.put_record("", "k", &json!(1)), Err(DbError::Invalid(_))));
+        assert!(matches!(
+            db.put_record("", "k", &json!(1)),
+            Err(DbError::Invalid(_))
+        ));
     }
 }

@@ -51,7 +51,11 @@ impl FromStr for Role {
         [Role::Root, Role::Admin, Role::Author, Role::Viewer]
             .into_iter()
             .find(|role| role.as_str().eq_ignore_ascii_case(text.trim()))
-            .ok_or_else(|| DbError::Invalid(format!("unknown role {text:?}; use ROOT, ADMIN, AUTHOR or VIEWER")))
+            .ok_or_else(|| {
+                DbError::Invalid(format!(
+                    "unknown role {text:?}; use ROOT, ADMIN, AUTHOR or VIEWER"
+                ))
+            })
     }
 }
 
@@ -86,7 +90,13 @@ impl Db {
 
     /// Adds a user with the next free id. Fails when the username is empty,
     /// too long, or taken.
-    pub fn create_user(&self, username: &str, password_hash: &str, role: Role, now: DateTime<Utc>) -> Result<User, DbError> {
+    pub fn create_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+        now: DateTime<Utc>,
+    ) -> Result<User, DbError> {
         validate_username(username)?;
         let txn = self.engine.begin_write()?;
         let user = {
@@ -96,9 +106,18 @@ impl Db {
             }
             let mut users = txn.open_table(USERS)?;
             let id = users.last()?.map_or(1, |(id, _)| id.value() + 1);
-            let user = User { id, username: username.to_owned(), role, created_at: now };
-            let stored = StoredUser { user: user.clone(), password_hash: password_hash.to_owned() };
-            let json = serde_json::to_string(&stored).map_err(|err| DbError::Damaged(err.to_string()))?;
+            let user = User {
+                id,
+                username: username.to_owned(),
+                role,
+                created_at: now,
+            };
+            let stored = StoredUser {
+                user: user.clone(),
+                password_hash: password_hash.to_owned(),
+            };
+            let json =
+                serde_json::to_string(&stored).map_err(|err| DbError::Damaged(err.to_string()))?;
             users.insert(id, json.as_str())?;
             names.insert(username, id)?;
             user
@@ -111,18 +130,28 @@ impl Db {
     pub fn user(&self, id: u64) -> Result<Option<User>, DbError> {
         let txn = self.engine.begin_read()?;
         let users = txn.open_table(USERS)?;
-        let stored = users.get(id)?.map(|json| decode(id, json.value())).transpose()?;
+        let stored = users
+            .get(id)?
+            .map(|json| decode(id, json.value()))
+            .transpose()?;
         Ok(stored.map(|stored| stored.user))
     }
 
     /// The user named `username` and their password hash.
     pub fn credentials(&self, username: &str) -> Result<Option<(User, String)>, DbError> {
         let txn = self.engine.begin_read()?;
-        let Some(id) = txn.open_table(USERNAMES)?.get(username)?.map(|id| id.value()) else {
+        let Some(id) = txn
+            .open_table(USERNAMES)?
+            .get(username)?
+            .map(|id| id.value())
+        else {
             return Ok(None);
         };
         let users = txn.open_table(USERS)?;
-        let stored = users.get(id)?.map(|json| decode(id, json.value())).transpose()?;
+        let stored = users
+            .get(id)?
+            .map(|json| decode(id, json.value()))
+            .transpose()?;
         Ok(stored.map(|stored| (stored.user, stored.password_hash)))
     }
 
@@ -141,17 +170,25 @@ impl Db {
 
 /// Parses a stored user.
 fn decode(id: u64, json: &str) -> Result<StoredUser, DbError> {
-    serde_json::from_str(json).map_err(|err| DbError::Damaged(format!("user {id} cannot be read: {err}")))
+    serde_json::from_str(json)
+        .map_err(|err| DbError::Damaged(format!("user {id} cannot be read: {err}")))
 }
 
 /// A username must be 1 to 64 characters without spaces or control characters.
 fn validate_username(username: &str) -> Result<(), DbError> {
     let chars = username.chars().count();
     if chars == 0 || chars > MAX_USERNAME_CHARS {
-        return Err(DbError::Invalid(format!("the username must be 1 to {MAX_USERNAME_CHARS} characters long")));
+        return Err(DbError::Invalid(format!(
+            "the username must be 1 to {MAX_USERNAME_CHARS} characters long"
+        )));
     }
-    if username.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(DbError::Invalid("the username must not contain spaces or control characters".into()));
+    if username
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(DbError::Invalid(
+            "the username must not contain spaces or control characters".into(),
+        ));
     }
     Ok(())
 }
@@ -168,9 +205,18 @@ mod tests {
         let root = db.create_user("root", "h1", Role::Root, now).unwrap();
         let ann = db.create_user("ann", "h2", Role::Viewer, now).unwrap();
         assert_eq!((root.id, ann.id), (1, 2));
-        assert!(matches!(db.create_user("ann", "h3", Role::Admin, now), Err(DbError::UsernameTaken(_))));
-        assert!(matches!(db.create_user("a b", "h3", Role::Admin, now), Err(DbError::Invalid(_))));
-        assert!(matches!(db.create_user("", "h3", Role::Admin, now), Err(DbError::Invalid(_))));
+        assert!(matches!(
+            db.create_user("ann", "h3", Role::Admin, now),
+            Err(DbError::UsernameTaken(_))
+        ));
+        assert!(matches!(
+            db.create_user("a b", "h3", Role::Admin, now),
+            Err(DbError::Invalid(_))
+        ));
+        assert!(matches!(
+            db.create_user("", "h3", Role::Admin, now),
+            Err(DbError::Invalid(_))
+        ));
         assert_eq!(db.user(2).unwrap(), Some(ann.clone()));
         assert_eq!(db.credentials("ann").unwrap(), Some((ann, "h2".to_owned())));
         assert_eq!(db.credentials("bob").unwrap(), None);
@@ -181,6 +227,12 @@ mod tests {
     fn roles_parse_in_any_case_and_refuse_unknown_names() {
         assert_eq!("viewer".parse::<Role>().unwrap(), Role::Viewer);
         assert_eq!("ROOT".parse::<Role>().unwrap(), Role::Root);
-        assert!("GOD".parse::<Role>().unwrap_err().to_string().contains("unknown role"));
+        assert!(
+            "GOD"
+                .parse::<Role>()
+                .unwrap_err()
+                .to_string()
+                .contains("unknown role")
+        );
     }
 }

@@ -47,6 +47,27 @@ impl PageSession {
     }
 }
 
+/// One of the five cron inputs of the schedule form.
+pub struct CronField {
+    /// The input's name (what schedules.js reads).
+    pub name: &'static str,
+    /// Its label.
+    pub label: &'static str,
+    /// Its value in a new schedule (the default is `0 0 * * *`, midnight UTC).
+    pub default: &'static str,
+    /// The values it takes, in short.
+    pub hint: &'static str,
+}
+
+/// The five fields of standard cron, in order.
+const CRON_FIELDS: [CronField; 5] = [
+    CronField { name: "minute", label: "Minute", default: "0", hint: "0-59" },
+    CronField { name: "hour", label: "Hour", default: "0", hint: "0-23" },
+    CronField { name: "dom", label: "Day of month", default: "*", hint: "1-31" },
+    CronField { name: "month", label: "Month", default: "*", hint: "1-12, JAN-DEC" },
+    CronField { name: "dow", label: "Day of week", default: "*", hint: "0-6 or SUN-SAT" },
+];
+
 /// The backups page.
 #[derive(Template)]
 #[template(path = "backups.html")]
@@ -61,6 +82,13 @@ struct BackupsPage {
 struct SchedulesPage {
     session: PageSession,
     section: Section,
+}
+
+impl SchedulesPage {
+    /// The cron inputs, for the template's loop.
+    fn cron_fields(&self) -> &'static [CronField] {
+        &CRON_FIELDS
+    }
 }
 
 /// The page non-ROOT users see instead.
@@ -90,4 +118,40 @@ pub async fn backups(SignedIn(session): SignedIn) -> Result<Response, WebError> 
 /// `GET /web/backups/schedules`.
 pub async fn schedules(SignedIn(session): SignedIn) -> Result<Response, WebError> {
     root_page(session, Section::Schedules, |session| SchedulesPage { session, section: Section::Schedules })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(username: &str, role: &'static str) -> PageSession {
+        PageSession { uid: 7, username: username.to_owned(), role, csrf: "c$rf\"token".to_owned() }
+    }
+
+    #[test]
+    fn pages_embed_the_uid_and_csrf_token_escaped() {
+        let html = BackupsPage { session: session("root", "ROOT"), section: Section::Backups }.render().unwrap();
+        assert!(html.contains(r#"<meta name="kinesis-uid" content="7">"#), "{html}");
+        assert!(html.contains(r#"<meta name="kinesis-csrf" content="c$rf&#34;token">"#), "{html}");
+        assert!(html.contains(r#"aria-current="page""#));
+        assert!(html.contains("/web/assets/backups.js"));
+    }
+
+    #[test]
+    fn user_names_are_escaped() {
+        let page = RootRequiredPage { session: session("<script>x</script>", "VIEWER"), section: Section::Backups };
+        let html = page.render().unwrap();
+        assert!(!html.contains("<script>x"), "{html}");
+        assert!(html.contains("&#60;script&#62;x"), "{html}");
+        assert!(html.contains("Backups need ROOT"));
+    }
+
+    #[test]
+    fn the_current_section_is_marked_in_the_sidebar() {
+        let html = SchedulesPage { session: session("root", "ROOT"), section: Section::Schedules }.render().unwrap();
+        let current = html.find(r#"aria-current="page""#).unwrap();
+        let schedules_link = html.find(r#"href="/web/backups/schedules""#).unwrap();
+        assert!(current > schedules_link, "the schedules link is the current one");
+        assert_eq!(html.matches(r#"aria-current="page""#).count(), 1);
+    }
 }

@@ -215,6 +215,33 @@ export async function withProgressDialog(label, work) {
   }
 }
 
+/**
+ * Wires Previous/Next buttons to `state.offset` in steps of `pageSize`; `load` fetches the page.
+ */
+export function wirePager(previousId, nextId, state, pageSize, load) {
+  document.getElementById(previousId).addEventListener('click', () => {
+    state.offset = Math.max(0, state.offset - pageSize);
+    load();
+  });
+  document.getElementById(nextId).addEventListener('click', () => {
+    state.offset += pageSize;
+    load();
+  });
+}
+
+/**
+ * The form's `expiry` input as RFC 3339 (null when empty). When it is not a date, shows why in
+ * the form and returns undefined.
+ */
+export function expiryOf(form) {
+  try {
+    return fromLocalInput(form.elements.namedItem('expiry').value);
+  } catch (error) {
+    showFormError(form, error.message);
+    return undefined;
+  }
+}
+
 /** Fills the `[data-field=NAME]` elements under `root` with text. */
 export function fill(root, fields) {
   for (const [name, text] of Object.entries(fields)) {

@@ -1,8 +1,8 @@
 // The Backups page: the table with search and pages, the create dialog, per-row description,
 // expiry, download, restore and delete, and bulk delete. Everything goes through the JSON API.
 import {
-  api, apiFile, confirmAction, debounce, fill, formatBytes, fromLocalInput, notify, showFormError,
-  showTime, toLocalInput, uid, utcText, withElapsed, withProgressDialog, wireCloseButtons,
+  api, apiFile, confirmAction, debounce, expiryOf, fill, formatBytes, notify, showFormError,
+  showTime, toLocalInput, uid, utcText, withElapsed, withProgressDialog, wireCloseButtons, wirePager,
 } from './app.js';
 
 const PAGE_SIZE = 20;
@@ -135,13 +135,8 @@ createDialog.addEventListener('cancel', (event) => {
 createForm.addEventListener('submit', async (event) => {
   event.preventDefault();
   showFormError(createForm, '');
-  let expiry;
-  try {
-    expiry = fromLocalInput(createForm.expiry.value);
-  } catch (error) {
-    showFormError(createForm, error.message);
-    return;
-  }
+  const expiry = expiryOf(createForm);
+  if (expiry === undefined) return;
   const description = createForm.description.value.trim();
   const controls = createForm.querySelectorAll('button, textarea, input');
   creating = true;
@@ -189,7 +184,7 @@ function openExpiry(backup) {
   editing = backup;
   fill(expiryForm, { name: backup.name });
   expiryForm.expiry.value = toLocalInput(backup.expiry);
-  expiryForm.querySelector('[data-action="clear-expiry"]').hidden = !backup.expiry;
+  expiryForm.querySelector('.clear-expiry').hidden = !backup.expiry;
   showFormError(expiryForm, '');
   expiryDialog.showModal();
 }
@@ -220,15 +215,10 @@ descriptionForm.addEventListener('submit', (event) => {
 
 expiryForm.addEventListener('submit', (event) => {
   event.preventDefault();
-  let expiry;
-  try {
-    expiry = fromLocalInput(expiryForm.expiry.value);
-  } catch (error) {
-    showFormError(expiryForm, error.message);
-    return;
-  }
-  if (!expiry) {
-    showFormError(expiryForm, 'Choose a date and time, or use “Remove expiry” to keep the backup.');
+  const expiry = expiryOf(expiryForm);
+  if (expiry === undefined) return;
+  if (expiry === null) {
+    showFormError(expiryForm, 'Choose a date and time, or remove the expiry to keep the backup.');
     return;
   }
   patchFrom(expiryForm, expiryDialog, '/backup/update/expiry', { expiry },
@@ -327,14 +317,7 @@ search.addEventListener('input', debounce(() => {
   load();
 }, 250));
 
-document.getElementById('prev-page').addEventListener('click', () => {
-  state.offset = Math.max(0, state.offset - PAGE_SIZE);
-  load();
-});
-document.getElementById('next-page').addEventListener('click', () => {
-  state.offset += PAGE_SIZE;
-  load();
-});
+wirePager('prev-page', 'next-page', state, PAGE_SIZE, load);
 
 selectAll.addEventListener('change', () => {
   for (const backup of state.backups) {

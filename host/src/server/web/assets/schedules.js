@@ -2,7 +2,7 @@
 // enabled toggle and delete. The server's next_run (shown in the list after saving) is the
 // authoritative one; the preview is computed here with cron.js.
 import {
-  api, confirmAction, fill, notify, showFormError, showTime, wireCloseButtons,
+  api, confirmAction, fill, notify, showFormError, showTime, wireCloseButtons, wirePager,
 } from './app.js';
 import { CronError, describeCron, nextRuns } from './cron.js';
 
@@ -210,13 +210,6 @@ form.addEventListener('submit', async (event) => {
 
 wireCloseButtons(dialog);
 document.getElementById('schedule-new').addEventListener('click', () => openForm(null));
-document.getElementById('schedules-prev').addEventListener('click', () => {
-  state.offset = Math.max(0, state.offset - PAGE_SIZE);
-  load();
-});
-document.getElementById('schedules-next').addEventListener('click', () => {
-  state.offset += PAGE_SIZE;
-  load();
-});
+wirePager('schedules-prev', 'schedules-next', state, PAGE_SIZE, load);
 
 load();
