@@ -33,27 +33,31 @@ pub async fn run(state: AppState) {
 }
 
 /// One tick at `now`; `None` when skipped because a backup or restore runs.
+///
+/// Only a tick with a due schedule makes a backup, so only such a tick takes
+/// the tenant's operation lock (and a snapshot): an idle tick must never make
+/// a person's backup or restore fail with 409. An idle tick still removes
+/// expired backups; the runtime serializes that with other changes.
+/// Schedules created after the check are due after `now`, so the tick at
+/// `now` cannot start a backup that the check did not see.
 async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Option<TickReport>, ApiError> {
+    if !any_due(state, now).await? {
+        let report = state
+            .call(move |runtime, invocation| runtime.schedule_tick(invocation, now))
+            .await?;
+        return Ok(Some(report));
+    }
     let Ok(operation) = state.tenant.try_begin_operation() else {
         tracing::info!(
-            "a backup or restore is running; the schedule tick waits for the next minute"
+            "a backup or restore is running; the due schedule runs at the next minute"
         );
         return Ok(None);
     };
-    let report = if any_due(state, now).await? {
-        run_on_snapshot(state, move |runtime, invocation| {
-            let _operation = operation;
-            runtime.schedule_tick(invocation, now)
-        })
-        .await?
-    } else {
-        state
-            .call(move |runtime, invocation| {
-                let _operation = operation;
-                runtime.schedule_tick(invocation, now)
-            })
-            .await?
-    };
+    let report = run_on_snapshot(state, move |runtime, invocation| {
+        let _operation = operation;
+        runtime.schedule_tick(invocation, now)
+    })
+    .await?;
     Ok(Some(report))
 }
 
@@ -159,6 +163,13 @@ mod tests {
                 .is_empty()
         );
         let busy = state.tenant.try_begin_operation().unwrap();
+        assert!(
+            tick(&state, due - chrono::Duration::seconds(1))
+                .await
+                .unwrap()
+                .is_some(),
+            "an idle tick needs no operation lock, so it must run beside a backup"
+        );
         assert!(
             tick(&state, due).await.unwrap().is_none(),
             "a tick ran beside a backup"

@@ -8,7 +8,7 @@
 //! (`auth::csrf_token`, an HMAC of the token) is embedded in the page.
 
 use axum::extract::FromRequestParts;
-use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -82,19 +82,8 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
-/// The value of cookie `name` in the request's `Cookie` headers (the
-/// session cookie itself is read by [`auth::session_cookie`]).
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|line| line.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.trim_matches('"'))
-        .filter(|value| !value.is_empty())
-}
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub use crate::server::auth::cookie;
 
 /// `Set-Cookie` for the session: the token, for every path, for this browser
 /// session (the token itself expires on the server).
@@ -142,6 +131,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header::COOKIE;
 
     fn headers(lines: &[&str]) -> HeaderMap {
         let mut map = HeaderMap::new();
