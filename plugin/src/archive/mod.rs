@@ -2,6 +2,7 @@
 //! archives (tar.gz with a manifest).
 
 pub mod entry_path;
+pub mod gzip;
 pub mod hashing;
 pub mod manifest;
 pub mod name;

@@ -22,8 +22,9 @@ use crate::records::Backup;
 pub const MAX_ENV_BYTES: u64 = 1 << 20;
 /// Largest manifest an archive may hold (it is parsed in memory).
 pub const MAX_MANIFEST_BYTES: u64 = 16 << 20;
-/// A tar stream ends with two zero blocks of this size.
-const TAR_BLOCK: u64 = 512;
+/// Size of a tar block: headers and padded content fill whole blocks, and
+/// a tar stream ends with two zero blocks.
+pub const TAR_BLOCK: u64 = 512;
 
 /// Receives the folders and file contents of an archive as it is read.
 pub trait ExtractSink {
