@@ -73,6 +73,13 @@ describe('access to the web pages', { timeout: 300_000 }, () => {
       return response.status;
     });
     assert.equal(status, 403);
+    // Nor does the pages' download link hand the viewer an archive.
+    const download = await page.evaluate(async () => {
+      const response = await fetch('/web/backups/download?id=1');
+      return { status: response.status, type: response.headers.get('content-type') };
+    });
+    assert.equal(download.status, 403);
+    assert.doesNotMatch(download.type ?? '', /gzip/);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL('**/web/login');
   });

@@ -239,17 +239,24 @@ pub async fn delete_bulk(
         .with("failed", failed))
 }
 
-/// `GET /backup/download`: the archive, streamed. The file name comes from
-/// the catalog record, never from the request, and is opened without
-/// following links.
+/// `GET /backup/download`: the archive, streamed.
 pub async fn download(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<UidId>,
 ) -> Result<Response, ApiError> {
     caller.root(query.uid)?;
+    archive_response(&state, query.id).await
+}
+
+/// The archive of backup `id` as a streamed `application/gzip` attachment;
+/// the caller has checked that the user may have it. The file name comes
+/// from the catalog record, never from the request, and the file is opened
+/// without following links. Shared by the API and the web pages' download
+/// link.
+pub async fn archive_response(state: &AppState, id: u64) -> Result<Response, ApiError> {
     let backup = state
-        .call(move |runtime, invocation| runtime.get(invocation, query.id))
+        .call(move |runtime, invocation| runtime.get(invocation, id))
         .await?;
     if !is_archive_name(&backup.name) {
         return Err(ApiError::internal(format!(

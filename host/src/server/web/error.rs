@@ -20,13 +20,25 @@ pub enum WebError {
     /// Checking the session or the credentials failed on the server's side.
     #[error("The server could not check your sign-in: {0}")]
     Auth(String),
+    /// The signed-in user is not ROOT, and the page needs ROOT.
+    #[error("Backups can only be managed by a ROOT user.")]
+    RootRequired,
+    /// An operation behind the page failed; the message says why.
+    #[error("{message}")]
+    Failed {
+        /// The HTTP status to answer with.
+        status: StatusCode,
+        /// What went wrong, in words.
+        message: String,
+    },
 }
 
 impl WebError {
     fn status(&self) -> StatusCode {
         match self {
             WebError::NotFound => StatusCode::NOT_FOUND,
-            WebError::FormExpired => StatusCode::FORBIDDEN,
+            WebError::FormExpired | WebError::RootRequired => StatusCode::FORBIDDEN,
+            WebError::Failed { status, .. } => *status,
             WebError::Render(_) | WebError::Auth(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

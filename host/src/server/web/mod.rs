@@ -10,6 +10,7 @@
 //! - [`error`]: the error page.
 
 mod assets;
+mod download;
 mod error;
 mod login;
 mod pages;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/web/logout", post(login::logout))
         .route("/web/backups", get(pages::backups))
         .route("/web/backups/schedules", get(pages::schedules))
+        .route("/web/backups/download", get(download::download))
         .route("/web/assets/{name}", get(assets::serve))
         .route("/web/{*rest}", get(|| async { error::WebError::NotFound }))
         .layer(axum::middleware::map_response(security_headers))

@@ -62,15 +62,6 @@ export async function api(method, path, options) {
   return response.json();
 }
 
-/** Calls a GET endpoint that answers with a file; resolves to a Blob and the server's file name. */
-export async function apiFile(path, query) {
-  const response = await send('GET', path, { query });
-  if (!response.ok) throw await errorFrom(response);
-  const disposition = response.headers.get('Content-Disposition') ?? '';
-  const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? 'backup.tar.gz';
-  return { blob: await response.blob(), name };
-}
-
 const timeFormat = new Intl.DateTimeFormat(undefined, {
   year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
 });

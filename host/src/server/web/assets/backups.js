@@ -1,7 +1,7 @@
 // The Backups page: the table with search and pages, the create dialog, per-row description,
 // expiry, download, restore and delete, and bulk delete. Everything goes through the JSON API.
 import {
-  api, apiFile, confirmAction, debounce, expiryOf, fill, formatBytes, notify, showFormError,
+  api, confirmAction, debounce, expiryOf, fill, formatBytes, notify, showFormError,
   showTime, toLocalInput, uid, utcText, withElapsed, withProgressDialog, wireCloseButtons, wirePager,
 } from './app.js';
 
@@ -84,6 +84,10 @@ function renderRow(backup) {
     row.classList.toggle('selected', checkbox.checked);
     updateSelection();
   });
+  // A plain link: the browser streams the archive to disk (see web/download.rs).
+  const downloadLink = row.querySelector('[data-field="download"]');
+  downloadLink.href = `/web/backups/download?id=${encodeURIComponent(backup.id)}`;
+  downloadLink.download = backup.name;
   for (const element of row.querySelectorAll('[data-action]')) {
     element.addEventListener('click', (event) => {
       event.preventDefault();
@@ -111,7 +115,6 @@ function updateSelection() {
 const rowActions = {
   description: openDescription,
   expiry: openExpiry,
-  download,
   restore,
   delete: remove,
 };
@@ -230,23 +233,7 @@ expiryForm.querySelector('[data-action="clear-expiry"]').addEventListener('click
     `${editing.name} no longer expires.`);
 });
 
-// ----- download, restore, delete
-
-async function download(backup) {
-  try {
-    const { blob, name } = await withProgressDialog(`Downloading ${backup.name}…`,
-      () => apiFile('/backup/download', { id: backup.id }));
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(blob);
-    link.download = name;
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(link.href), 60000);
-  } catch (error) {
-    notify('error', `Could not download ${backup.name}: ${error.message}`);
-  }
-}
+// ----- restore, delete
 
 async function restore(backup) {
   const created = new Date(backup.created_at);
