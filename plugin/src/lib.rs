@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod clock;
 pub mod cron_expr;
 pub mod error;
+pub mod fast_write;
 pub mod host;
 pub mod records;
 pub mod restore;

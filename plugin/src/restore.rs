@@ -3,14 +3,15 @@
 //! `translations/` (keeping the previous content until the swap succeeded,
 //! rolling back when it fails) and hand `.env` back to the host.
 
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::archive::entry_path::{CONTENT_ROOTS, EntryPath};
 use crate::archive::read::{ExtractSink, read_archive};
 use crate::catalog::Catalog;
 use crate::error::{PluginError, Result};
+use crate::fast_write::NewFile;
 use crate::host::{Context, LogLevel};
 use crate::records::RestoreReport;
 
@@ -159,7 +160,7 @@ struct Staging {
 /// Where the file being extracted goes.
 enum Current {
     Env,
-    File(File, PathBuf),
+    File(NewFile, PathBuf),
 }
 
 impl Staging {
@@ -197,13 +198,13 @@ impl ExtractSink for Staging {
             return Ok(());
         }
         let target = self.target(path);
-        let file = match File::create(&target) {
+        let file = match NewFile::create(&target) {
             Err(err) if err.kind() == io::ErrorKind::NotFound => {
                 // The archive had no entry for the parent folder.
                 if let Some(parent) = target.parent() {
                     fs::create_dir_all(parent).map_err(|e| PluginError::io("create", parent, &e))?;
                 }
-                File::create(&target)
+                NewFile::create(&target)
             }
             other => other,
         }
