@@ -85,7 +85,8 @@ pub fn welcome(root: &Path, addr: SocketAddr, seeded: Option<&SeededRoot>) -> St
             lines.push("This password is shown once: store it now.".to_owned());
         }
         text.push_str(&boxed(&lines));
-        let login_password = password.unwrap_or("$KINESIS_ROOT_PASSWORD");
+        // Step out of the single quotes around the variable so the shell expands it.
+        let login_password = password.unwrap_or("'\"$KINESIS_ROOT_PASSWORD\"'");
         text.push_str(&format!(
             "\nSign in:\n  curl -s -X POST http://{addr}/user/login -H 'Content-Type: application/json' \\\n    \
              -d '{{\"auth_data\": \"{ROOT_USERNAME}\", \"password\": \"{login_password}\"}}'\n\
