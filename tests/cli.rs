@@ -7,7 +7,7 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use kinesis_backup::tenants::TenantLock;
+use kinesis_backup_core::tenant::TenantLock;
 use serde_json::Value;
 use support::{Tenant, assert_same_tree};
 
@@ -83,7 +83,10 @@ fn backup_commands_round_trip_a_tree_with_json_output() {
     assert_eq!(got["backup"], created["backup"]);
 
     let updated = kb_json(root, &["backup", "update", &id.to_string(), "--description", "renamed", "--no-expiry"]);
-    assert_eq!((updated["backup"]["description"].as_str(), updated["backup"]["expiry"].is_null()), (Some("renamed"), true));
+    assert_eq!(
+        (updated["backup"]["description"].as_str(), updated["backup"]["expiry"].is_null()),
+        (Some("renamed"), true)
+    );
 
     let verified = kb_json(root, &["backup", "verify", &id.to_string()]);
     assert_eq!(verified["verify"]["ok"], true);
@@ -152,7 +155,8 @@ fn bad_usage_and_bad_input_exit_2_and_failures_exit_1() {
 fn schedules_are_managed_and_ticked_at_a_given_instant() {
     let tenant = Tenant::new();
     let root = tenant.root();
-    let created = kb_json(root, &["schedule", "create", "--name", "weekly", "--cron", "0 0 * * 0", "--expiry-hours", "24"]);
+    let created =
+        kb_json(root, &["schedule", "create", "--name", "weekly", "--cron", "0 0 * * 0", "--expiry-hours", "24"]);
     let schedule = &created["schedule"];
     let id = schedule["id"].as_u64().unwrap();
     for key in ["id", "name", "cron", "expiry_hours", "enabled", "next_run", "last_run", "last_error"] {
@@ -165,7 +169,9 @@ fn schedules_are_managed_and_ticked_at_a_given_instant() {
     assert_eq!((list["amount"].as_u64(), list["schedules"][0]["id"].as_u64()), (Some(1), Some(id)));
 
     // The CLI's clock is the real one: tick just before and at the next run.
-    let rfc = |t: chrono::DateTime<chrono::FixedOffset>| t.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let rfc = |t: chrono::DateTime<chrono::FixedOffset>| {
+        t.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
     let early = kb_json(root, &["schedule", "tick", "--at", &rfc(next - chrono::Duration::minutes(1))]);
     assert_eq!(early["tick"]["created"].as_array().map(Vec::len), Some(0), "not due yet: {early}");
     let ran = kb_json(root, &["schedule", "tick", "--at", &rfc(next)]);
@@ -176,7 +182,10 @@ fn schedules_are_managed_and_ticked_at_a_given_instant() {
     let after_next = rfc(next + chrono::Duration::weeks(1));
 
     let updated = kb_json(root, &["schedule", "update", &id.to_string(), "--disable", "--name", "paused"]);
-    assert_eq!((updated["schedule"]["enabled"].as_bool(), updated["schedule"]["next_run"].is_null()), (Some(false), true));
+    assert_eq!(
+        (updated["schedule"]["enabled"].as_bool(), updated["schedule"]["next_run"].is_null()),
+        (Some(false), true)
+    );
     let none = kb_json(root, &["schedule", "tick", "--at", &after_next]);
     assert_eq!(none["tick"]["created"].as_array().map(Vec::len), Some(0));
 
@@ -195,4 +204,55 @@ fn a_second_writer_is_refused_while_the_tenant_is_locked() {
     assert_eq!(kb_json(root, &["backup", "list"])["amount"], 0, "readers are not locked out, and nothing was made");
     drop(held);
     kb_json(root, &["backup", "create"]);
+}
+
+/// A tenant with a real database (one ROOT user) and files in every part.
+fn tenant_with_database(seed: u64) -> Tenant {
+    let tenant = Tenant::new();
+    tenant.fill(seed);
+    let db = kinesis_backup::db::Db::create(&tenant.dirs.data).unwrap();
+    db.create_user("root", "hash", kinesis_backup::db::Role::Root, chrono::Utc::now()).unwrap();
+    db.put_record("notes", "kept", &serde_json::json!(seed)).unwrap();
+    tenant
+}
+
+#[test]
+fn a_restore_whose_database_does_not_open_exits_1_and_changes_nothing() {
+    let tenant = tenant_with_database(41);
+    let before = tenant.snapshot();
+
+    // A backup, made by the plugin with its manifest, of a tenant whose
+    // database file is garbage.
+    let broken = Tenant::new();
+    broken.fill(42);
+    std::fs::write(broken.dirs.data.join(kinesis_backup::db::DB_FILE), support::Rng::new(9).bytes(32 * 1024)).unwrap();
+    let made = kb_json(broken.root(), &["backup", "create"]);
+    let name = made["backup"]["name"].as_str().unwrap();
+    std::fs::copy(broken.dirs.backups.join(name), tenant.dirs.backups.join(name)).unwrap();
+    let id = kb_json(tenant.root(), &["backup", "list"])["backups"][0]["id"].as_u64().unwrap();
+
+    let out = kb(tenant.root(), &["backup", "restore", &id.to_string()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("error: backup") && err.contains("database cannot be used") && err.contains("nothing was changed"),
+        "{err}"
+    );
+    assert_same_tree(&before, &tenant.snapshot());
+    assert!(!tenant.root().join(".kinesis/restore").exists(), "the staging area was left behind");
+
+    // A good backup of the same tenant still restores over it. Opening the
+    // restored database to check it may rewrite its header, so the database
+    // is compared by content.
+    let good = kb_json(tenant.root(), &["backup", "create"])["backup"]["id"].as_u64().unwrap();
+    std::fs::write(tenant.dirs.public.join("added.txt"), "later").unwrap();
+    kb_json(tenant.root(), &["backup", "restore", &good.to_string()]);
+    let db_file = format!("data/{}", kinesis_backup::db::DB_FILE);
+    let without_db = |mut tree: std::collections::BTreeMap<String, support::Entry>| {
+        tree.remove(&db_file);
+        tree
+    };
+    assert_same_tree(&without_db(before), &without_db(tenant.snapshot()));
+    let db = kinesis_backup::db::Db::open_existing(&tenant.dirs.data).unwrap();
+    assert_eq!(db.records("notes").unwrap()[0].value, serde_json::json!(41));
 }

@@ -11,15 +11,17 @@ mod support;
 use std::process::Command;
 
 use chrono::{Datelike, Duration, Timelike, Weekday};
-use kinesis_backup::model::{ExpiryChange, HoursChange, ScheduleInput, SchedulePatch};
-use kinesis_backup::runtime::CallError;
+use kinesis_backup_core::model::{ExpiryChange, HoursChange, ScheduleInput, SchedulePatch};
+use kinesis_backup_core::runtime::CallError;
 use support::{Tenant, TestClock, assert_same_tree, runtime, snapshot_tree, utc};
 
 /// Whether `name` is `backup-YYYYMMDD_HHMM_ID.tar.gz`.
 fn is_archive_name(name: &str) -> bool {
     let Some(core) = name.strip_prefix("backup-").and_then(|n| n.strip_suffix(".tar.gz")) else { return false };
     let parts: Vec<&str> = core.split('_').collect();
-    let digits = |s: &str, len: Option<usize>| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && len.is_none_or(|l| s.len() == l);
+    let digits = |s: &str, len: Option<usize>| {
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && len.is_none_or(|l| s.len() == l)
+    };
     parts.len() == 3 && digits(parts[0], Some(8)) && digits(parts[1], Some(4)) && digits(parts[2], None)
 }
 
@@ -40,7 +42,10 @@ fn restore_brings_back_the_tree_byte_for_byte() {
     let backup = runtime().create(&inv, "before the changes", None).unwrap();
 
     std::fs::write(tenant.dirs.data.join("nested/file-00.bin"), b"changed").unwrap();
-    std::fs::remove_file(tenant.dirs.public.join("Gr\u{fc}\u{df}e/\u{65e5}\u{672c}\u{8a9e} \u{30d5}\u{30a1}\u{30a4}\u{30eb}.txt")).unwrap();
+    std::fs::remove_file(
+        tenant.dirs.public.join("Gr\u{fc}\u{df}e/\u{65e5}\u{672c}\u{8a9e} \u{30d5}\u{30a1}\u{30a4}\u{30eb}.txt"),
+    )
+    .unwrap();
     std::fs::write(tenant.dirs.translations.join("added-later.json"), b"{}").unwrap();
     std::fs::create_dir_all(tenant.dirs.data.join("new-folder/inner")).unwrap();
     std::fs::remove_dir(tenant.dirs.data.join("empty-folder")).unwrap();
@@ -80,7 +85,9 @@ fn the_archive_is_named_by_time_and_id_and_gnu_tar_reads_it() {
     let extract = Command::new("tar").arg("-xzf").arg(&archive).arg("-C").arg(&out).output().unwrap();
     assert!(extract.status.success(), "tar -xzf: {}", String::from_utf8_lossy(&extract.stderr));
     assert_eq!(std::fs::read(out.join(".env")).unwrap(), std::fs::read(&tenant.dirs.env_file).unwrap());
-    for (name, dir) in [("data", &tenant.dirs.data), ("public", &tenant.dirs.public), ("translations", &tenant.dirs.translations)] {
+    for (name, dir) in
+        [("data", &tenant.dirs.data), ("public", &tenant.dirs.public), ("translations", &tenant.dirs.translations)]
+    {
         assert_same_tree(&snapshot_tree(dir), &snapshot_tree(&out.join(name)));
     }
 }
@@ -170,7 +177,7 @@ fn expired_backups_are_removed_by_the_next_mutating_call() {
 }
 
 fn clock_now(clock: &TestClock) -> chrono::DateTime<chrono::Utc> {
-    kinesis_backup::runtime::Clock::now(clock)
+    kinesis_backup_core::runtime::Clock::now(clock)
 }
 
 #[test]
@@ -192,7 +199,8 @@ fn ids_are_never_reused_after_deletes() {
 fn the_catalog_adopts_stray_archives_and_forgets_missing_ones() {
     let source = Tenant::new();
     source.fill(3);
-    let original = runtime().create(&source.invocation_with(TestClock::at(utc(2020, 1, 1, 0, 0, 0))), "original", None).unwrap();
+    let original =
+        runtime().create(&source.invocation_with(TestClock::at(utc(2020, 1, 1, 0, 0, 0))), "original", None).unwrap();
     let archive = source.dirs.backups.join(&original.name);
 
     // Copied by hand into a tenant that has no record of it: adopted.
@@ -272,7 +280,11 @@ fn a_sunday_schedule_runs_once_when_due_however_many_runs_were_missed() {
     assert_eq!(report.created.len(), 1, "missed runs collapse to one: {report:?}");
     assert_eq!(report.expired, vec![made.id], "the first backup expired meanwhile");
     assert_eq!(runtime().schedule_list(&inv, 10, 0).unwrap().schedules[0].next_run, Some(utc(2024, 2, 4, 0, 0, 0)));
-    assert_eq!(runtime().schedule_tick(&inv, late).unwrap().created.len(), 0, "a second tick at the same time makes nothing");
+    assert_eq!(
+        runtime().schedule_tick(&inv, late).unwrap().created.len(),
+        0,
+        "a second tick at the same time makes nothing"
+    );
 }
 
 #[test]
@@ -298,10 +310,17 @@ fn disabled_schedules_never_run_and_schedules_can_be_changed_and_deleted() {
         enabled: Some(true),
     };
     let changed = runtime().schedule_update(&inv, off.id, &patch).unwrap();
-    assert_eq!((changed.name.as_str(), changed.cron.as_str(), changed.expiry_hours, changed.enabled), ("daily at 01:30", "30 1 * * *", Some(5), true));
+    assert_eq!(
+        (changed.name.as_str(), changed.cron.as_str(), changed.expiry_hours, changed.enabled),
+        ("daily at 01:30", "30 1 * * *", Some(5), true)
+    );
     assert_eq!(changed.next_run, Some(utc(2024, 1, 7, 1, 30, 0)));
     let cleared = runtime()
-        .schedule_update(&inv, off.id, &SchedulePatch { name: None, cron: None, expiry_hours: HoursChange::Clear, enabled: Some(false) })
+        .schedule_update(
+            &inv,
+            off.id,
+            &SchedulePatch { name: None, cron: None, expiry_hours: HoursChange::Clear, enabled: Some(false) },
+        )
         .unwrap();
     assert_eq!((cleared.expiry_hours, cleared.enabled, cleared.next_run), (None, false, None));
 
@@ -316,7 +335,9 @@ fn disabled_schedules_never_run_and_schedules_can_be_changed_and_deleted() {
 fn a_bad_schedule_is_refused_naming_what_is_wrong() {
     let tenant = Tenant::new();
     let inv = tenant.invocation();
-    for (cron, field) in [("61 0 * * *", "minute"), ("0 24 * * *", "hour"), ("0 0 * * 8", "day-of-week"), ("0 0 * *", "5 fields")] {
+    for (cron, field) in
+        [("61 0 * * *", "minute"), ("0 24 * * *", "hour"), ("0 0 * * 8", "day-of-week"), ("0 0 * *", "5 fields")]
+    {
         let input = ScheduleInput { name: "bad".into(), cron: cron.into(), expiry_hours: None, enabled: true };
         match runtime().schedule_create(&inv, &input) {
             Err(CallError::InvalidInput(message)) => assert!(message.contains(field), "{cron:?}: {message}"),

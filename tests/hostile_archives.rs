@@ -15,7 +15,7 @@ use std::path::Path;
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
-use kinesis_backup::runtime::CallError;
+use kinesis_backup_core::runtime::CallError;
 use serde_json::Value;
 use sha2::Digest;
 use support::{Tenant, assert_same_tree, runtime};
@@ -218,7 +218,8 @@ fn a_hardlink_is_refused() {
 fn a_manifest_that_lies_about_a_checksum_is_refused() {
     refuse_repacked(15, "lying manifest", |items| {
         let mut m = manifest(items);
-        let file = m["files"].as_array_mut().unwrap().iter_mut().find(|f| f["path"] == "data/nested/deeper/notes.md").unwrap();
+        let file =
+            m["files"].as_array_mut().unwrap().iter_mut().find(|f| f["path"] == "data/nested/deeper/notes.md").unwrap();
         file["sha256"] = Value::from("0".repeat(64));
         set_manifest(items, &m);
     });

@@ -10,7 +10,7 @@ mod support;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use kinesis_backup::runtime::{ArtifactOrigin, CallError, LoadError, PluginSource, Runtime, RuntimeOptions};
+use kinesis_backup_core::runtime::{ArtifactOrigin, CallError, LoadError, PluginSource, Runtime, RuntimeOptions};
 use support::{Tenant, TestClock, utc};
 
 fn misbehaving() -> PluginSource {
@@ -41,7 +41,11 @@ fn a_guest_that_loops_forever_is_stopped_by_its_deadline() {
     let started = Instant::now();
     let err = runtime.list(&tenant.invocation(), Some("loop"), 10, 0).unwrap_err();
     assert!(matches!(err, CallError::DeadlineExceeded { ref operation, .. } if operation == "list"), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(5), "stopped near its 300 ms deadline, took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "stopped near its 300 ms deadline, took {:?}",
+        started.elapsed()
+    );
     assert_next_call_works(&runtime, &tenant);
 }
 
@@ -129,7 +133,8 @@ fn a_component_that_exports_nothing_is_refused_naming_the_missing_export() {
 
 #[test]
 fn a_missing_plugin_file_is_named() {
-    let err = Runtime::load(PluginSource::File("/nonexistent/plugin.wasm".into()), RuntimeOptions::default()).err().unwrap();
+    let err =
+        Runtime::load(PluginSource::File("/nonexistent/plugin.wasm".into()), RuntimeOptions::default()).err().unwrap();
     assert!(matches!(err, LoadError::Read { .. }), "{err:?}");
     assert!(err.to_string().contains("/nonexistent/plugin.wasm"), "{err}");
 }
@@ -151,5 +156,9 @@ fn the_precompiled_artifact_is_cached_and_a_damaged_cache_is_rewritten() {
     let third = Runtime::load(misbehaving(), options.clone()).unwrap();
     assert_eq!(third.artifact_origin(), ArtifactOrigin::Compiled, "a damaged artifact is not trusted");
     assert_next_call_works(&third, &Tenant::new());
-    assert_eq!(Runtime::load(misbehaving(), options).unwrap().artifact_origin(), ArtifactOrigin::Cache, "and it was rewritten");
+    assert_eq!(
+        Runtime::load(misbehaving(), options).unwrap().artifact_origin(),
+        ArtifactOrigin::Cache,
+        "and it was rewritten"
+    );
 }

@@ -22,39 +22,27 @@ const SEED: u64 = 0x4B49_4E45_5349_5321;
 const MIB: u64 = 1024 * 1024;
 
 fn main() {
-    let scale: f64 = std::env::var("KINESIS_BENCH_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0);
+    let scale: f64 = std::env::var("KINESIS_BENCH_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1.0);
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_kinesis-backup"));
     let work = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
     let source = work.join(format!("source-{scale}"));
     let total = ensure_data_set(&source, scale);
-    println!(
-        "data set: {} files, {:.1} MiB in {}",
-        total.files,
-        total.bytes as f64 / MIB as f64,
-        source.display()
-    );
+    println!("data set: {} files, {:.1} MiB in {}", total.files, total.bytes as f64 / MIB as f64, source.display());
 
     // GNU tar on the same folders.
     let tar_out = work.join("gnu.tar.gz");
     let _ = fs::remove_file(&tar_out);
-    let tar_create = measure(
-        Command::new("tar")
-            .arg("-czf")
-            .arg(&tar_out)
-            .arg("-C")
-            .arg(&source)
-            .args([".env", "data", "public", "translations"]),
-    );
+    let tar_create = measure(Command::new("tar").arg("-czf").arg(&tar_out).arg("-C").arg(&source).args([
+        ".env",
+        "data",
+        "public",
+        "translations",
+    ]));
     let tar_size = fs::metadata(&tar_out).expect("tar wrote its archive").len();
     let tar_dest = work.join("gnu-extract");
     let _ = fs::remove_dir_all(&tar_dest);
     fs::create_dir_all(&tar_dest).expect("create the extraction folder");
-    let tar_restore = measure(
-        Command::new("tar").arg("-xzf").arg(&tar_out).arg("-C").arg(&tar_dest),
-    );
+    let tar_restore = measure(Command::new("tar").arg("-xzf").arg(&tar_out).arg("-C").arg(&tar_dest));
     let _ = fs::remove_dir_all(&tar_dest);
     let _ = fs::remove_file(&tar_out);
 
@@ -63,23 +51,20 @@ fn main() {
     // One call first, so the measured runs load the cached compiled plugin as
     // every start after the first does, instead of compiling it.
     measure(Command::new(&bin).arg("--root").arg(&source).args(["backup", "list"]));
-    let plugin_create = measure(
-        Command::new(&bin)
-            .arg("--root")
-            .arg(&source)
-            .args(["--json", "backup", "create", "--description", "benchmark"]),
-    );
+    let plugin_create = measure(Command::new(&bin).arg("--root").arg(&source).args([
+        "--json",
+        "backup",
+        "create",
+        "--description",
+        "benchmark",
+    ]));
     let record: serde_json::Value =
         serde_json::from_slice(&plugin_create.stdout).expect("create prints the backup as JSON");
     let backup = record.get("backup").unwrap_or(&record);
     let id = backup["id"].as_u64().expect("the backup has an id");
     let plugin_size = backup["size"].as_u64().expect("the backup has a size");
-    let plugin_restore = measure(
-        Command::new(&bin)
-            .arg("--root")
-            .arg(&source)
-            .args(["--json", "backup", "restore", &id.to_string()]),
-    );
+    let plugin_restore =
+        measure(Command::new(&bin).arg("--root").arg(&source).args(["--json", "backup", "restore", &id.to_string()]));
     let _ = fs::remove_dir_all(source.join("backups"));
 
     println!();
@@ -146,13 +131,7 @@ fn measure(cmd: &mut Command) -> Measured {
 
 fn row(label: &str, m: &Measured, size: Option<u64>) {
     let size = size.map_or("".to_string(), |s| format!("{:.1}", s as f64 / MIB as f64));
-    println!(
-        "{:<22} {:>10.2} {:>14} {:>14.1}",
-        label,
-        m.wall.as_secs_f64(),
-        size,
-        m.peak_rss_kib as f64 / 1024.0
-    );
+    println!("{:<22} {:>10.2} {:>14} {:>14.1}", label, m.wall.as_secs_f64(), size, m.peak_rss_kib as f64 / 1024.0);
 }
 
 /// Size of the generated data set.
@@ -201,9 +180,30 @@ fn ensure_data_set(root: &Path, scale: f64) -> Totals {
 /// Writes `size` bytes of either word-salad text or random bytes.
 fn write_file(path: &Path, size: u64, text: bool, rng: &mut Rng) {
     const WORDS: [&str; 24] = [
-        "backup", "restore", "kinesis", "record", "tenant", "schedule", "archive", "the", "a",
-        "of", "data", "public", "translation", "value", "collection", "key", "user", "root",
-        "expiry", "plugin", "wasm", "component", "manifest", "checksum",
+        "backup",
+        "restore",
+        "kinesis",
+        "record",
+        "tenant",
+        "schedule",
+        "archive",
+        "the",
+        "a",
+        "of",
+        "data",
+        "public",
+        "translation",
+        "value",
+        "collection",
+        "key",
+        "user",
+        "root",
+        "expiry",
+        "plugin",
+        "wasm",
+        "component",
+        "manifest",
+        "checksum",
     ];
     fs::create_dir_all(path.parent().expect("file has a parent")).expect("create folder");
     let mut out = std::io::BufWriter::with_capacity(1 << 20, fs::File::create(path).expect("create file"));

@@ -50,13 +50,7 @@ enum Stored {
 
 impl Default for Catalog {
     fn default() -> Self {
-        Catalog {
-            format: FORMAT,
-            next_backup_id: 1,
-            next_schedule_id: 1,
-            backups: Vec::new(),
-            schedules: Vec::new(),
-        }
+        Catalog { format: FORMAT, next_backup_id: 1, next_schedule_id: 1, backups: Vec::new(), schedules: Vec::new() }
     }
 }
 
@@ -134,10 +128,7 @@ impl Catalog {
 
     /// The backup with `id` unless it is unknown or expired at `now`.
     pub fn backup(&self, id: u64, now: i64) -> Result<&Backup> {
-        self.backups
-            .iter()
-            .find(|b| b.id == id && !b.is_expired(now))
-            .ok_or_else(|| PluginError::backup_not_found(id))
+        self.backups.iter().find(|b| b.id == id && !b.is_expired(now)).ok_or_else(|| PluginError::backup_not_found(id))
     }
 
     /// Mutable access to the backup with `id` unless unknown or expired.
@@ -150,21 +141,12 @@ impl Catalog {
 
     /// The schedule with `id`.
     pub fn schedule_mut(&mut self, id: u64) -> Result<&mut Schedule> {
-        self.schedules
-            .iter_mut()
-            .find(|s| s.id == id)
-            .ok_or_else(|| PluginError::schedule_not_found(id))
+        self.schedules.iter_mut().find(|s| s.id == id).ok_or_else(|| PluginError::schedule_not_found(id))
     }
 
     /// A page of the backups not expired at `now` whose name or description
     /// contains `search` (case-insensitive), newest first.
-    pub fn search(
-        &self,
-        search: Option<&str>,
-        limit: u32,
-        offset: u32,
-        now: i64,
-    ) -> Result<BackupPage> {
+    pub fn search(&self, search: Option<&str>, limit: u32, offset: u32, now: i64) -> Result<BackupPage> {
         check_limit(limit)?;
         let needle = search.map(str::to_lowercase).filter(|s| !s.is_empty());
         let mut matching: Vec<&Backup> = self
@@ -188,11 +170,7 @@ impl Catalog {
 
     /// Removes backup `id`: its archive, then its record.
     pub fn remove_backup(&mut self, ctx: Context, id: u64) -> Result<()> {
-        let index = self
-            .backups
-            .iter()
-            .position(|b| b.id == id)
-            .ok_or_else(|| PluginError::backup_not_found(id))?;
+        let index = self.backups.iter().position(|b| b.id == id).ok_or_else(|| PluginError::backup_not_found(id))?;
         let path = ctx.roots.backups.join(&self.backups[index].name);
         match fs::remove_file(&path) {
             Ok(()) => {}
@@ -206,12 +184,7 @@ impl Catalog {
     /// Removes every backup expired at `now`; returns their ids. A backup
     /// whose archive cannot be deleted is kept and the failure logged.
     fn remove_expired(&mut self, ctx: Context, now: i64) -> Vec<u64> {
-        let expired: Vec<u64> = self
-            .backups
-            .iter()
-            .filter(|b| b.is_expired(now))
-            .map(|b| b.id)
-            .collect();
+        let expired: Vec<u64> = self.backups.iter().filter(|b| b.is_expired(now)).map(|b| b.id).collect();
         let mut removed = Vec::new();
         for id in expired {
             match self.remove_backup(ctx, id) {
@@ -219,10 +192,9 @@ impl Catalog {
                     ctx.info(&format!("removed expired backup {id}"));
                     removed.push(id);
                 }
-                Err(err) => ctx.host.log(
-                    crate::host::LogLevel::Error,
-                    &format!("could not remove expired backup {id}: {err}"),
-                ),
+                Err(err) => {
+                    ctx.host.log(crate::host::LogLevel::Error, &format!("could not remove expired backup {id}: {err}"))
+                }
             }
         }
         removed
@@ -236,10 +208,7 @@ impl Catalog {
         self.backups.retain(|b| {
             let present = on_disk.contains_key(&b.name);
             if !present {
-                ctx.warn(&format!(
-                    "backup {} has no archive {} in backups/; its record is dropped",
-                    b.id, b.name
-                ));
+                ctx.warn(&format!("backup {} has no archive {} in backups/; its record is dropped", b.id, b.name));
             }
             present
         });
@@ -250,14 +219,11 @@ impl Catalog {
                 continue;
             }
             if !known_ids.insert(*id) {
-                ctx.warn(&format!(
-                    "archive {name} has id {id}, which another backup already uses; it is ignored"
-                ));
+                ctx.warn(&format!("archive {name} has id {id}, which another backup already uses; it is ignored"));
                 continue;
             }
             let path = ctx.roots.backups.join(name);
-            let (size, sha256) =
-                sha256_file(&path).map_err(|e| PluginError::io("read", &path, &e))?;
+            let (size, sha256) = sha256_file(&path).map_err(|e| PluginError::io("read", &path, &e))?;
             ctx.warn(&format!("archive {name} had no record; adopted as backup {id}"));
             self.backups.push(Backup {
                 id: *id,
@@ -287,20 +253,13 @@ pub fn check_limit(limit: u32) -> Result<()> {
     if (1..=MAX_PAGE).contains(&limit) {
         Ok(())
     } else {
-        Err(PluginError::InvalidInput(format!(
-            "limit {limit} is out of range: give 1 to {MAX_PAGE}"
-        )))
+        Err(PluginError::InvalidInput(format!("limit {limit} is out of range: give 1 to {MAX_PAGE}")))
     }
 }
 
 /// The `limit` items of `items` starting at `offset`.
 pub fn page<T: Clone>(items: &[T], limit: u32, offset: u32) -> Vec<T> {
-    items
-        .iter()
-        .skip(offset as usize)
-        .take(limit as usize)
-        .cloned()
-        .collect()
+    items.iter().skip(offset as usize).take(limit as usize).cloned().collect()
 }
 
 fn catalog_path(backups: &Path) -> PathBuf {
@@ -316,10 +275,9 @@ fn read_stored(backups: &Path) -> Result<Stored> {
     };
     match serde_json::from_slice::<Catalog>(&bytes) {
         Ok(catalog) if catalog.format == FORMAT => Ok(Stored::Parsed(catalog)),
-        Ok(catalog) => Ok(Stored::Corrupt(format!(
-            "it has format {}, this plugin reads format {FORMAT}",
-            catalog.format
-        ))),
+        Ok(catalog) => {
+            Ok(Stored::Corrupt(format!("it has format {}, this plugin reads format {FORMAT}", catalog.format)))
+        }
         Err(err) => Ok(Stored::Corrupt(err.to_string())),
     }
 }
@@ -328,10 +286,7 @@ fn read_stored(backups: &Path) -> Result<Stored> {
 /// inspected, and logs that it is rebuilt (and that schedules are lost).
 fn set_aside_corrupt(ctx: Context, reason: &str, now: i64) -> Result<()> {
     let path = catalog_path(&ctx.roots.backups);
-    let aside = ctx
-        .roots
-        .backups
-        .join(format!("{CATALOG_FILE}.corrupt-{now}"));
+    let aside = ctx.roots.backups.join(format!("{CATALOG_FILE}.corrupt-{now}"));
     fs::rename(&path, &aside).map_err(|e| PluginError::io("move aside", &path, &e))?;
     ctx.warn(&format!(
         "{} was damaged ({reason}); moved to {} and rebuilt from the archives: descriptions, \
@@ -391,10 +346,9 @@ fn remove_stale_files(ctx: Context) -> Result<()> {
         match removed {
             Ok(()) => ctx.info(&format!("removed {} left by an interrupted operation", path.display())),
             // Not fatal: the operation can go on; the leftover is reported.
-            Err(err) => ctx.warn(&format!(
-                "could not remove {}, left by an interrupted operation: {err}",
-                path.display()
-            )),
+            Err(err) => {
+                ctx.warn(&format!("could not remove {}, left by an interrupted operation: {err}", path.display()))
+            }
         }
     }
     Ok(())

@@ -8,9 +8,8 @@ use crate::error::{PluginError, Result};
 /// The calendar time of a timestamp; invalid-input when it lies outside
 /// the range chrono can represent. `what` names the value in the message.
 pub fn to_datetime(timestamp: i64, what: &str) -> Result<DateTime<Utc>> {
-    DateTime::from_timestamp(timestamp, 0).ok_or_else(|| {
-        PluginError::InvalidInput(format!("{what} {timestamp} is not a representable time"))
-    })
+    DateTime::from_timestamp(timestamp, 0)
+        .ok_or_else(|| PluginError::InvalidInput(format!("{what} {timestamp} is not a representable time")))
 }
 
 /// RFC 3339 text of a timestamp (UTC, whole seconds), for messages and the

@@ -13,8 +13,8 @@ use kinesis::backup::types as wit;
 use crate::error::PluginError;
 use crate::host::{Context, Host, LogLevel, Roots};
 use crate::records::{
-    Backup, BackupPage, ExpiryChange, HoursChange, RestoreReport, Schedule, ScheduleInput,
-    SchedulePatch, TickReport, VerifyReport,
+    Backup, BackupPage, ExpiryChange, HoursChange, RestoreReport, Schedule, ScheduleInput, SchedulePatch, TickReport,
+    VerifyReport,
 };
 use crate::{backups, restore, schedule, verify};
 
@@ -74,11 +74,7 @@ impl Guest for Component {
         run(|ctx| backups::get(ctx, id), backup_to_wit)
     }
 
-    fn update(
-        id: u64,
-        description: Option<String>,
-        expiry: wit::ExpiryChange,
-    ) -> Result<wit::Backup, wit::Error> {
+    fn update(id: u64, description: Option<String>, expiry: wit::ExpiryChange) -> Result<wit::Backup, wit::Error> {
         let expiry = match expiry {
             wit::ExpiryChange::Keep => ExpiryChange::Keep,
             wit::ExpiryChange::Clear => ExpiryChange::Clear,
@@ -88,11 +84,10 @@ impl Guest for Component {
     }
 
     fn restore(id: u64) -> Result<wit::RestoreReport, wit::Error> {
-        run(|ctx| restore::restore(ctx, id), |r: RestoreReport| wit::RestoreReport {
-            id: r.id,
-            files: r.files,
-            bytes: r.bytes,
-        })
+        run(
+            |ctx| restore::restore(ctx, id),
+            |r: RestoreReport| wit::RestoreReport { id: r.id, files: r.files, bytes: r.bytes },
+        )
     }
 
     fn delete(id: u64) -> Result<(), wit::Error> {
@@ -100,13 +95,16 @@ impl Guest for Component {
     }
 
     fn verify(id: u64) -> Result<wit::VerifyReport, wit::Error> {
-        run(|ctx| verify::verify(ctx, id), |r: VerifyReport| wit::VerifyReport {
-            id: r.id,
-            ok: r.ok,
-            files_checked: r.files_checked,
-            bytes_checked: r.bytes_checked,
-            problems: r.problems,
-        })
+        run(
+            |ctx| verify::verify(ctx, id),
+            |r: VerifyReport| wit::VerifyReport {
+                id: r.id,
+                ok: r.ok,
+                files_checked: r.files_checked,
+                bytes_checked: r.bytes_checked,
+                problems: r.problems,
+            },
+        )
     }
 
     fn schedule_create(input: wit::ScheduleInput) -> Result<wit::Schedule, wit::Error> {
@@ -120,9 +118,10 @@ impl Guest for Component {
     }
 
     fn schedule_list(limit: u32, offset: u32) -> Result<(Vec<wit::Schedule>, u64), wit::Error> {
-        run(|ctx| schedule::list(ctx, limit, offset), |(schedules, total)| {
-            (schedules.into_iter().map(schedule_to_wit).collect(), total)
-        })
+        run(
+            |ctx| schedule::list(ctx, limit, offset),
+            |(schedules, total)| (schedules.into_iter().map(schedule_to_wit).collect(), total),
+        )
     }
 
     fn schedule_update(id: u64, patch: wit::SchedulePatch) -> Result<wit::Schedule, wit::Error> {
@@ -144,15 +143,18 @@ impl Guest for Component {
     }
 
     fn schedule_tick(now: wit::Timestamp) -> Result<wit::TickReport, wit::Error> {
-        run(|ctx| schedule::tick(ctx, now), |r: TickReport| wit::TickReport {
-            created: r.created.into_iter().map(backup_to_wit).collect(),
-            expired: r.expired,
-            failed: r
-                .failed
-                .into_iter()
-                .map(|f| wit::TickFailure { schedule_id: f.schedule_id, message: f.message })
-                .collect(),
-        })
+        run(
+            |ctx| schedule::tick(ctx, now),
+            |r: TickReport| wit::TickReport {
+                created: r.created.into_iter().map(backup_to_wit).collect(),
+                expired: r.expired,
+                failed: r
+                    .failed
+                    .into_iter()
+                    .map(|f| wit::TickFailure { schedule_id: f.schedule_id, message: f.message })
+                    .collect(),
+            },
+        )
     }
 }
 

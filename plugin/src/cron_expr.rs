@@ -124,9 +124,7 @@ fn expand_macro(text: &str) -> Result<&str, String> {
         "@weekly" => Ok("0 0 * * 0"),
         "@monthly" => Ok("0 0 1 * *"),
         "@yearly" | "@annually" => Ok("0 0 1 1 *"),
-        _ => Err(format!(
-            "{text} is not a known macro (use @hourly, @daily, @weekly, @monthly or @yearly)"
-        )),
+        _ => Err(format!("{text} is not a known macro (use @hourly, @daily, @weekly, @monthly or @yearly)")),
     }
 }
 
@@ -181,10 +179,7 @@ fn parse_value(text: &str, field: &Field) -> Result<u32, String> {
         if (field.min..=field.max).contains(&value) {
             return Ok(value);
         }
-        return Err(format!(
-            "{} value {value} is out of range {}-{}",
-            field.name, field.min, field.max
-        ));
+        return Err(format!("{} value {value} is out of range {}-{}", field.name, field.min, field.max));
     }
     if let Some(index) = field.names.iter().position(|n| n.eq_ignore_ascii_case(text)) {
         return Ok(field.names_from + index as u32);
@@ -192,22 +187,14 @@ fn parse_value(text: &str, field: &Field) -> Result<u32, String> {
     if field.names.is_empty() {
         Err(format!("{} value {text:?} is not a number", field.name))
     } else {
-        Err(format!(
-            "{} value {text:?} is neither a number nor a name ({})",
-            field.name,
-            field.names.join(", ")
-        ))
+        Err(format!("{} value {text:?} is neither a number nor a name ({})", field.name, field.names.join(", ")))
     }
 }
 
 fn parse_step(text: &str, field: &Field) -> Result<u32, String> {
     match text.parse::<u32>() {
         Ok(step) if (1..=field.max.max(1)).contains(&step) => Ok(step),
-        _ => Err(format!(
-            "{} step {text:?} must be a whole number from 1 to {}",
-            field.name,
-            field.max.max(1)
-        )),
+        _ => Err(format!("{} step {text:?} must be a whole number from 1 to {}", field.name, field.max.max(1))),
     }
 }
 
@@ -256,10 +243,7 @@ mod tests {
         let start = at(2024, 1, 3, 1, 30);
         assert_eq!(
             runs("30 1 * * *", start, 2),
-            [
-                Utc.with_ymd_and_hms(2024, 1, 4, 1, 30, 0).unwrap(),
-                Utc.with_ymd_and_hms(2024, 1, 5, 1, 30, 0).unwrap()
-            ],
+            [Utc.with_ymd_and_hms(2024, 1, 4, 1, 30, 0).unwrap(), Utc.with_ymd_and_hms(2024, 1, 5, 1, 30, 0).unwrap()],
             "the next run is strictly after the given time"
         );
     }
@@ -282,10 +266,7 @@ mod tests {
     fn first_of_month() {
         assert_eq!(
             runs("0 0 1 * *", at(2024, 1, 15, 0, 0), 2),
-            [
-                Utc.with_ymd_and_hms(2024, 2, 1, 0, 0, 0).unwrap(),
-                Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap()
-            ]
+            [Utc.with_ymd_and_hms(2024, 2, 1, 0, 0, 0).unwrap(), Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap()]
         );
     }
 
@@ -311,14 +292,11 @@ mod tests {
 
     #[test]
     fn ranges_ending_on_sunday_and_steps() {
-        let days: Vec<Weekday> =
-            runs("0 0 * * FRI-SUN", at(2024, 1, 3, 0, 0), 4).iter().map(|t| t.weekday()).collect();
+        let days: Vec<Weekday> = runs("0 0 * * FRI-SUN", at(2024, 1, 3, 0, 0), 4).iter().map(|t| t.weekday()).collect();
         assert_eq!(days, [Weekday::Fri, Weekday::Sat, Weekday::Sun, Weekday::Fri]);
-        let days: Vec<Weekday> =
-            runs("0 0 * * 5-7", at(2024, 1, 3, 0, 0), 3).iter().map(|t| t.weekday()).collect();
+        let days: Vec<Weekday> = runs("0 0 * * 5-7", at(2024, 1, 3, 0, 0), 3).iter().map(|t| t.weekday()).collect();
         assert_eq!(days, [Weekday::Fri, Weekday::Sat, Weekday::Sun]);
-        let days: Vec<Weekday> =
-            runs("0 0 * * 1-5/2", at(2024, 1, 3, 0, 0), 3).iter().map(|t| t.weekday()).collect();
+        let days: Vec<Weekday> = runs("0 0 * * 1-5/2", at(2024, 1, 3, 0, 0), 3).iter().map(|t| t.weekday()).collect();
         assert_eq!(days, [Weekday::Fri, Weekday::Mon, Weekday::Wed]);
         let hours: Vec<u32> = runs("0 8-12/2,20 * * *", at(2024, 1, 3, 0, 0), 4).iter().map(|t| t.hour()).collect();
         assert_eq!(hours, [8, 10, 12, 20]);

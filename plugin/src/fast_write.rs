@@ -70,21 +70,14 @@ mod imp {
                 _ => None,
             }
             .ok_or_else(|| unsupported(path))?;
-            let rest = components
-                .as_path()
-                .to_str()
-                .filter(|rest| !rest.is_empty())
-                .ok_or_else(|| unsupported(path))?;
-            let (dir, _) = get_directories().into_iter().find(|(_, name)| name == root).ok_or_else(|| {
-                io::Error::new(io::ErrorKind::NotFound, format!("the plugin has no {root:?} folder"))
-            })?;
+            let rest =
+                components.as_path().to_str().filter(|rest| !rest.is_empty()).ok_or_else(|| unsupported(path))?;
+            let (dir, _) = get_directories()
+                .into_iter()
+                .find(|(_, name)| name == root)
+                .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("the plugin has no {root:?} folder")))?;
             let file = dir
-                .open_at(
-                    PathFlags::empty(),
-                    rest,
-                    OpenFlags::CREATE | OpenFlags::TRUNCATE,
-                    DescriptorFlags::WRITE,
-                )
+                .open_at(PathFlags::empty(), rest, OpenFlags::CREATE | OpenFlags::TRUNCATE, DescriptorFlags::WRITE)
                 .map_err(to_io)?;
             Ok(Inner { file, offset: 0 })
         }
@@ -93,10 +86,7 @@ mod imp {
             while !buf.is_empty() {
                 let written = self.file.write(buf, self.offset).map_err(to_io)?;
                 if written == 0 {
-                    return Err(io::Error::new(
-                        io::ErrorKind::WriteZero,
-                        "the file accepted no more bytes",
-                    ));
+                    return Err(io::Error::new(io::ErrorKind::WriteZero, "the file accepted no more bytes"));
                 }
                 let written_len = usize::try_from(written).unwrap_or(buf.len()).min(buf.len());
                 buf = &buf[written_len..];
@@ -117,9 +107,7 @@ mod imp {
         let kind = match code {
             ErrorCode::NoEntry => io::ErrorKind::NotFound,
             ErrorCode::Exist => io::ErrorKind::AlreadyExists,
-            ErrorCode::Access | ErrorCode::NotPermitted | ErrorCode::ReadOnly => {
-                io::ErrorKind::PermissionDenied
-            }
+            ErrorCode::Access | ErrorCode::NotPermitted | ErrorCode::ReadOnly => io::ErrorKind::PermissionDenied,
             ErrorCode::InsufficientSpace => io::ErrorKind::StorageFull,
             ErrorCode::IsDirectory => io::ErrorKind::IsADirectory,
             _ => io::ErrorKind::Other,

@@ -60,11 +60,7 @@ impl Roots {
     /// The three content roots with their names inside archives, in
     /// archive order.
     pub fn content(&self) -> [(&'static str, &PathBuf); 3] {
-        [
-            ("data", &self.data),
-            ("public", &self.public),
-            ("translations", &self.translations),
-        ]
+        [("data", &self.data), ("public", &self.public), ("translations", &self.translations)]
     }
 }
 

@@ -25,8 +25,7 @@ pub fn staging_folder_name(id: u64) -> String {
 
 /// Whether `name` is a staging folder (safe to delete when no restore runs).
 pub fn is_staging_folder_name(name: &str) -> bool {
-    name.strip_prefix(STAGING_PREFIX)
-        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+    name.strip_prefix(STAGING_PREFIX).is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Whether `name` is a folder holding the files from before a restore.
@@ -83,9 +82,10 @@ fn swap_in(ctx: Context, staging_dir: &Path, previous_dir: &Path, env: Option<&[
             moves.move_children(&staging_dir.join(name), root)?;
         }
         match env {
-            Some(env) => ctx.host.write_env(env).map_err(|e| {
-                PluginError::Storage(format!("could not write the tenant's .env: {e}"))
-            }),
+            Some(env) => ctx
+                .host
+                .write_env(env)
+                .map_err(|e| PluginError::Storage(format!("could not write the tenant's .env: {e}"))),
             None => Ok(()),
         }
     })();
@@ -121,11 +121,7 @@ impl Moves {
             let source = entry.path();
             let target = to.join(entry.file_name());
             fs::rename(&source, &target).map_err(|e| {
-                PluginError::Storage(format!(
-                    "could not move {} to {}: {e}",
-                    source.display(),
-                    target.display()
-                ))
+                PluginError::Storage(format!("could not move {} to {}: {e}", source.display(), target.display()))
             })?;
             self.done.push((source, target));
         }
@@ -219,9 +215,7 @@ impl ExtractSink for Staging {
                 self.env.get_or_insert_with(Vec::new).extend_from_slice(chunk);
                 Ok(())
             }
-            Some(Current::File(file, path)) => {
-                file.write_all(chunk).map_err(|e| PluginError::io("write", path, &e))
-            }
+            Some(Current::File(file, path)) => file.write_all(chunk).map_err(|e| PluginError::io("write", path, &e)),
             None => Ok(()),
         }
     }

@@ -95,12 +95,8 @@ pub fn delete(ctx: Context, id: u64) -> Result<()> {
 pub fn tick(ctx: Context, now: i64) -> Result<TickReport> {
     let (mut catalog, expired) = Catalog::load_for_update(ctx, now)?;
     let mut report = TickReport { expired, ..TickReport::default() };
-    let due: Vec<Schedule> = catalog
-        .schedules
-        .iter()
-        .filter(|s| s.enabled && s.next_run.is_some_and(|next| next <= now))
-        .cloned()
-        .collect();
+    let due: Vec<Schedule> =
+        catalog.schedules.iter().filter(|s| s.enabled && s.next_run.is_some_and(|next| next <= now)).cloned().collect();
     for due in due {
         let expiry = due.expiry_hours.map(|hours| now.saturating_add(i64::from(hours) * 3600));
         let description = format!("Scheduled backup: {}", due.name);
@@ -129,9 +125,9 @@ pub fn tick(ctx: Context, now: i64) -> Result<TickReport> {
 /// The first run of `cron` after `now`; invalid-input when the expression
 /// is wrong or never matches.
 fn first_run_after(cron: &str, now: i64) -> Result<i64> {
-    CronExpr::parse(cron)?.next_after(now).ok_or_else(|| {
-        PluginError::InvalidInput(format!("cron {cron:?} never matches a date from now on"))
-    })
+    CronExpr::parse(cron)?
+        .next_after(now)
+        .ok_or_else(|| PluginError::InvalidInput(format!("cron {cron:?} never matches a date from now on")))
 }
 
 fn check_name(name: &str) -> Result<String> {

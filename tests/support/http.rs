@@ -52,16 +52,10 @@ impl Server {
     pub fn start_with(root: &Path, env: &[(&str, &str)]) -> Server {
         let log = root.with_file_name(format!(
             "{}-server-{}.log",
-            root.file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("tenant"),
+            root.file_name().and_then(|n| n.to_str()).unwrap_or("tenant"),
             std::process::id()
         ));
-        let log_file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .expect("server log file");
+        let log_file = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("server log file");
         let mut command = command(root);
         command
             .args(["serve", "--addr", "127.0.0.1:0"])
@@ -92,10 +86,7 @@ impl Server {
             Ok(welcome) => welcome,
             Err(_) => {
                 let _ = child.kill();
-                panic!(
-                    "the server did not start; its log:\n{}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
+                panic!("the server did not start; its log:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
             }
         };
         let addr = welcome
@@ -104,13 +95,7 @@ impl Server {
             .and_then(|rest| rest.split_whitespace().next())
             .expect("an address in the listening line")
             .to_owned();
-        Server {
-            child,
-            base: format!("http://{addr}"),
-            root: root.to_owned(),
-            welcome,
-            log,
-        }
+        Server { child, base: format!("http://{addr}"), root: root.to_owned(), welcome, log }
     }
 
     /// Stops the server gracefully and waits for it.
@@ -122,10 +107,7 @@ impl Server {
         if let Ok(Some(_)) = self.child.try_wait() {
             return;
         }
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -144,20 +126,13 @@ impl Server {
 
     /// A client without credentials.
     pub fn anonymous(&self) -> Client {
-        Client {
-            base: self.base.clone(),
-            http: http_client(),
-            token: None,
-        }
+        Client { base: self.base.clone(), http: http_client(), token: None }
     }
 
     /// A client signed in as `username`.
     pub fn sign_in(&self, username: &str, password: &str) -> Client {
         let mut client = self.anonymous();
-        let answer = client.post(
-            "/user/login",
-            &serde_json::json!({"auth_data": username, "password": password}),
-        );
+        let answer = client.post("/user/login", &serde_json::json!({"auth_data": username, "password": password}));
         assert_eq!(answer.status, 200, "login of {username}: {}", answer.body);
         client.token = Some(answer.body["token"].as_str().expect("a token").to_owned());
         client
@@ -176,10 +151,7 @@ impl Drop for Server {
 }
 
 fn http_client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(300))
-        .build()
-        .expect("an HTTP client")
+    reqwest::blocking::Client::builder().timeout(Duration::from_secs(300)).build().expect("an HTTP client")
 }
 
 /// An answer: the status and the JSON body.
@@ -203,11 +175,7 @@ pub struct Client {
 impl Client {
     /// The same server with another (or no) token.
     pub fn with_token(&self, token: Option<&str>) -> Client {
-        Client {
-            base: self.base.clone(),
-            http: self.http.clone(),
-            token: token.map(str::to_owned),
-        }
+        Client { base: self.base.clone(), http: self.http.clone(), token: token.map(str::to_owned) }
     }
 
     /// GET `path_and_query`.
@@ -231,11 +199,7 @@ impl Client {
     }
 
     /// Any request, for raw bodies and headers.
-    pub fn request(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-    ) -> reqwest::blocking::RequestBuilder {
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::blocking::RequestBuilder {
         let builder = self.http.request(method, self.url(path));
         match &self.token {
             Some(token) => builder.bearer_auth(token),
@@ -248,12 +212,8 @@ impl Client {
         let response = builder.send().expect("the server answers");
         let status = response.status().as_u16();
         let text = response.text().expect("a body");
-        let body: Value =
-            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
-        assert_eq!(
-            body["status"], status,
-            "the body's status differs from the HTTP status: {body}"
-        );
+        let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+        assert_eq!(body["status"], status, "the body's status differs from the HTTP status: {body}");
         assert!(body["message"].is_string(), "no message: {body}");
         Answer { status, body }
     }
@@ -272,10 +232,8 @@ impl Client {
 
     /// Creates a backup (asserting success) and returns its record.
     pub fn create_backup(&self, description: &str) -> Value {
-        let answer = self.post(
-            "/backup/create",
-            &serde_json::json!({"uid": 1, "backup": {"description": description}}),
-        );
+        let answer =
+            self.post("/backup/create", &serde_json::json!({"uid": 1, "backup": {"description": description}}));
         assert_eq!(answer.status, 200, "create backup: {}", answer.body);
         answer.body["backup"].clone()
     }
@@ -284,12 +242,7 @@ impl Client {
     pub fn backup_ids(&self) -> Vec<u64> {
         let answer = self.get("/backup/fetch?uid=1&limit=1000&offset=0");
         assert_eq!(answer.status, 200, "{}", answer.body);
-        answer.body["backups"]
-            .as_array()
-            .expect("backups")
-            .iter()
-            .map(|b| b["id"].as_u64().expect("an id"))
-            .collect()
+        answer.body["backups"].as_array().expect("backups").iter().map(|b| b["id"].as_u64().expect("an id")).collect()
     }
 
     /// Stores a record of the data API for user `uid`.
@@ -308,12 +261,7 @@ impl Client {
             .as_array()
             .expect("records")
             .iter()
-            .map(|r| {
-                (
-                    r["key"].as_str().expect("a key").to_owned(),
-                    r["value"].clone(),
-                )
-            })
+            .map(|r| (r["key"].as_str().expect("a key").to_owned(), r["value"].clone()))
             .collect()
     }
 }
@@ -321,12 +269,7 @@ impl Client {
 /// The names of the files in `dir`, sorted.
 pub fn file_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
+        .map(|entries| entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
         .unwrap_or_default();
     names.sort();
     names

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use kinesis_backup::runtime::{Clock, Invocation, PluginSource, Runtime, RuntimeOptions};
-use kinesis_backup::tenants::TenantDirs;
+use kinesis_backup_core::runtime::{Clock, Invocation, PluginSource, Runtime, RuntimeOptions};
+use kinesis_backup_core::tenant::TenantDirs;
 
 /// The plugin under test: the file named by `KINESIS_PLUGIN_WASM`, else the
 /// embedded default plugin.
@@ -41,7 +41,8 @@ pub fn test_cache_dir() -> PathBuf {
 pub fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
-        Runtime::load(plugin_source(), test_options()).unwrap_or_else(|e| panic!("the plugin under test does not load: {e}"))
+        Runtime::load(plugin_source(), test_options())
+            .unwrap_or_else(|e| panic!("the plugin under test does not load: {e}"))
     })
 }
 
@@ -119,7 +120,9 @@ impl Tenant {
     /// Fills the tenant with a reproducible tree (see [`generate_tree`]) and
     /// a `.env`.
     pub fn fill(&self, seed: u64) {
-        for (name, dir) in [("data", &self.dirs.data), ("public", &self.dirs.public), ("translations", &self.dirs.translations)] {
+        for (name, dir) in
+            [("data", &self.dirs.data), ("public", &self.dirs.public), ("translations", &self.dirs.translations)]
+        {
             generate_tree(dir, seed ^ name.len() as u64, name == "data");
         }
         std::fs::write(&self.dirs.env_file, format!("SECRET=seed-{seed}\nPORT=8080\n")).expect(".env");
@@ -131,7 +134,9 @@ impl Tenant {
         if let Ok(env) = std::fs::read(&self.dirs.env_file) {
             all.insert(".env".to_string(), Entry::File(env));
         }
-        for (name, dir) in [("data", &self.dirs.data), ("public", &self.dirs.public), ("translations", &self.dirs.translations)] {
+        for (name, dir) in
+            [("data", &self.dirs.data), ("public", &self.dirs.public), ("translations", &self.dirs.translations)]
+        {
             for (path, entry) in snapshot_tree(dir) {
                 all.insert(format!("{name}/{path}"), entry);
             }
@@ -231,7 +236,8 @@ pub fn snapshot_tree(root: &Path) -> BTreeMap<String, Entry> {
 pub fn assert_same_tree(expected: &BTreeMap<String, Entry>, actual: &BTreeMap<String, Entry>) {
     let missing: Vec<&String> = expected.keys().filter(|k| !actual.contains_key(*k)).collect();
     let extra: Vec<&String> = actual.keys().filter(|k| !expected.contains_key(*k)).collect();
-    let changed: Vec<&String> = expected.iter().filter(|(k, v)| actual.get(*k).is_some_and(|a| a != *v)).map(|(k, _)| k).collect();
+    let changed: Vec<&String> =
+        expected.iter().filter(|(k, v)| actual.get(*k).is_some_and(|a| a != *v)).map(|(k, _)| k).collect();
     assert!(
         missing.is_empty() && extra.is_empty() && changed.is_empty(),
         "trees differ: missing {missing:?}, unexpected {extra:?}, changed {changed:?}"

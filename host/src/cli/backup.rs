@@ -9,10 +9,10 @@ use clap::Subcommand;
 
 use super::output::{self, Output, json};
 use super::progress::Progress;
-use super::session::{Access, Session};
-use super::{CliError, parse_rfc3339};
-use crate::model::ExpiryChange;
-use crate::runtime::PluginSource;
+use super::{CliError, parse_rfc3339, session};
+use kinesis_backup_core::model::ExpiryChange;
+use kinesis_backup_core::runtime::PluginSource;
+use kinesis_backup_core::tenant::Access;
 
 /// The backup commands.
 #[derive(Debug, Subcommand)]
@@ -84,32 +84,38 @@ impl BackupCommand {
 }
 
 /// Runs a backup command on the tenant at `root`.
-pub(crate) fn run(command: BackupCommand, root: &Path, plugin: PluginSource, json_output: bool) -> Result<ExitCode, CliError> {
+pub(crate) fn run(
+    command: BackupCommand,
+    root: &Path,
+    plugin: PluginSource,
+    json_output: bool,
+) -> Result<ExitCode, CliError> {
     if let BackupCommand::Update { description: None, expiry: None, no_expiry: false, .. } = command {
-        return Err(CliError::Usage(
-            "nothing to update: give --description, --expiry or --no-expiry".to_string(),
-        ));
+        return Err(CliError::Usage("nothing to update: give --description, --expiry or --no-expiry".to_string()));
     }
-    let session = Session::open(root, plugin, command.access())?;
+    let backups = session::open(root, plugin, command.access())?;
     let out = Output { json: json_output };
-    let runtime = &session.runtime;
     match command {
         BackupCommand::Create { description, expiry } => {
             let progress = Progress::start("Backing up");
-            let backup = runtime.create(&progress.attach(session.invocation()), &description, expiry)?;
+            let backup = backups.create(&description, expiry, progress.callback())?;
             drop(progress);
             let message = format!("Created backup {} ({}, {})", backup.id, backup.name, output::size(backup.size));
             out.emit(&message, &[("backup", json(&backup))], |m| format!("{m}."));
         }
         BackupCommand::List { filter, limit, offset } => {
-            let page = runtime.list(&session.invocation(), filter.as_deref(), limit, offset)?;
+            let page = backups.list(filter.as_deref(), limit, offset)?;
             let footer = output::page_footer(page.backups.len(), offset, page.amount, "backups");
             out.emit(&footer, &[("backups", json(&page.backups)), ("amount", json(&page.amount))], |m| {
-                if page.backups.is_empty() { m.to_string() } else { format!("{}\n{m}", output::backup_table(&page.backups)) }
+                if page.backups.is_empty() {
+                    m.to_string()
+                } else {
+                    format!("{}\n{m}", output::backup_table(&page.backups))
+                }
             });
         }
         BackupCommand::Get { id } => {
-            let backup = runtime.get(&session.invocation(), id)?;
+            let backup = backups.get(id)?;
             out.emit("Backup fetched", &[("backup", json(&backup))], |_| output::backup_details(&backup));
         }
         BackupCommand::Update { id, description, expiry, no_expiry } => {
@@ -118,7 +124,7 @@ pub(crate) fn run(command: BackupCommand, root: &Path, plugin: PluginSource, jso
                 (None, true) => ExpiryChange::Clear,
                 (None, false) => ExpiryChange::Keep,
             };
-            let backup = runtime.update(&session.invocation(), id, description.as_deref(), change)?;
+            let backup = backups.update(id, description.as_deref(), change)?;
             let message = format!("Updated backup {}", backup.id);
             out.emit(&message, &[("backup", json(&backup))], |m| {
                 format!(
@@ -130,23 +136,19 @@ pub(crate) fn run(command: BackupCommand, root: &Path, plugin: PluginSource, jso
         }
         BackupCommand::Restore { id } => {
             let progress = Progress::start("Restoring");
-            let report = runtime.restore(&progress.attach(session.invocation()), id)?;
+            let report = backups.restore(id, progress.callback())?;
             drop(progress);
-            let message = format!(
-                "Restored backup {}: {} files, {}",
-                report.id,
-                report.files,
-                output::size(report.bytes)
-            );
+            let message =
+                format!("Restored backup {}: {} files, {}", report.id, report.files, output::size(report.bytes));
             out.emit(&message, &[("restore", json(&report))], |m| format!("{m}."));
         }
         BackupCommand::Delete { id } => {
-            runtime.delete(&session.invocation(), id)?;
+            backups.delete(id)?;
             out.emit(&format!("Deleted backup {id}"), &[], |m| format!("{m}."));
         }
         BackupCommand::Verify { id } => {
             let progress = Progress::start("Verifying");
-            let report = runtime.verify(&progress.attach(session.invocation()), id)?;
+            let report = backups.verify(id, progress.callback())?;
             drop(progress);
             let message = if report.ok {
                 format!(

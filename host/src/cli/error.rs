@@ -1,28 +1,23 @@
-//! What can go wrong in a CLI command, and the exit code each case gives.
+//! What can go wrong in a CLI command, and the exit code each case gives:
+//! the one mapping from an operation's failure kind to an exit code lives
+//! here.
 
-use crate::runtime::{CallError, LoadError};
-use crate::tenants::LockError;
+use kinesis_backup_core::ops::{ErrorKind, OpsError};
+use kinesis_backup_core::runtime::{CallError, LoadError};
+use kinesis_backup_core::tenant::{LockError, TenantError};
 
 /// A failed command.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    /// The tenant folders could not be created.
-    #[error("cannot create the tenant folders under {root}: {source}")]
-    Folders {
-        /// The tenant root.
-        root: std::path::PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// Another process holds the tenant.
+    /// The tenant could not be opened.
     #[error(transparent)]
-    Lock(#[from] LockError),
+    Tenant(#[from] TenantError),
     /// The plugin could not be loaded.
     #[error(transparent)]
     Load(#[from] LoadError),
-    /// The plugin call failed.
+    /// The operation failed.
     #[error(transparent)]
-    Call(#[from] CallError),
+    Op(#[from] OpsError),
     /// `verify` found a damaged archive (the report was printed).
     #[error("backup {0} is damaged (see the problems above)")]
     Damaged(u64),
@@ -34,11 +29,21 @@ pub enum CliError {
     Serve(String),
 }
 
+/// The exit code of each kind of operation failure: 2 for bad input, 1 for
+/// everything else.
+pub fn exit_code_of(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::BadInput => 2,
+        ErrorKind::NotFound | ErrorKind::Busy | ErrorKind::Unusable | ErrorKind::DiskFull | ErrorKind::Internal => 1,
+    }
+}
+
 impl CliError {
     /// 2 for bad usage or bad input, 1 for everything else.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Call(CallError::InvalidInput(_)) | CliError::Usage(_) => 2,
+            CliError::Op(err) => exit_code_of(err.kind()),
+            CliError::Usage(_) => 2,
             _ => 1,
         }
     }
@@ -46,13 +51,17 @@ impl CliError {
     /// A line of advice, when there is a useful one.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
-            CliError::Lock(LockError::Held { .. }) => {
+            CliError::Tenant(TenantError::Locked(LockError::Held { .. })) => {
                 Some("a server or another command is running on this folder; wait for it or stop it")
             }
-            CliError::Call(CallError::NotFound(_)) => Some("`kinesis-backup backup list` shows the backups and their ids"),
-            CliError::Call(CallError::DeadlineExceeded { .. } | CallError::OutOfMemory { .. } | CallError::Trapped { .. }) => {
-                Some("the plugin was stopped and nothing was changed by the host; check the plugin with `--plugin` or report it")
+            CliError::Op(OpsError::Plugin(CallError::NotFound(_))) => {
+                Some("`kinesis-backup backup list` shows the backups and their ids")
             }
+            CliError::Op(OpsError::Plugin(
+                CallError::DeadlineExceeded { .. } | CallError::OutOfMemory { .. } | CallError::Trapped { .. },
+            )) => Some(
+                "the plugin was stopped and nothing was changed by the host; check the plugin with `--plugin` or report it",
+            ),
             CliError::Load(LoadError::ContractMismatch(_) | LoadError::NotAComponent(_)) => {
                 Some("`--plugin` must name a WASI 0.2 component implementing kinesis:backup@1.0.0")
             }
@@ -67,10 +76,11 @@ mod tests {
 
     #[test]
     fn bad_input_exits_2_and_failures_exit_1() {
-        assert_eq!(CliError::Call(CallError::InvalidInput("expiry in the past".into())).exit_code(), 2);
+        let op = |err: CallError| CliError::Op(OpsError::Plugin(err));
+        assert_eq!(op(CallError::InvalidInput("expiry in the past".into())).exit_code(), 2);
         assert_eq!(CliError::Usage("x".into()).exit_code(), 2);
-        assert_eq!(CliError::Call(CallError::NotFound("no backup 7".into())).exit_code(), 1);
-        assert_eq!(CliError::Call(CallError::Busy("busy".into())).exit_code(), 1);
+        assert_eq!(op(CallError::NotFound("no backup 7".into())).exit_code(), 1);
+        assert_eq!(CliError::Op(OpsError::Busy).exit_code(), 1);
         assert_eq!(CliError::Damaged(3).exit_code(), 1);
     }
 }

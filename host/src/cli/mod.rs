@@ -18,8 +18,8 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
-use crate::runtime::PluginSource;
 pub use error::CliError;
+use kinesis_backup_core::runtime::PluginSource;
 
 /// Backups of a Kinesis tenant folder (`.env`, `data/`, `public/`,
 /// `translations/`, `backups/`), made by a sandboxed WebAssembly plugin.
@@ -50,7 +50,7 @@ pub enum Command {
     #[command(subcommand)]
     Schedule(schedule::ScheduleCommand),
     /// Run the API server and web pages for this tenant.
-    Serve(crate::server::ServeArgs),
+    Serve(crate::http::ServeArgs),
 }
 
 impl Cli {
@@ -100,7 +100,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Backup(command) => backup::run(command, &cli.root, plugin, cli.json),
         Command::Schedule(command) => schedule::run(command, &cli.root, plugin, cli.json),
-        Command::Serve(args) => crate::server::run(cli.root, plugin, args)
+        Command::Serve(args) => crate::http::run(cli.root, plugin, args)
             .map(|()| ExitCode::SUCCESS)
             .map_err(|e| CliError::Serve(e.to_string())),
     }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use crate::model::{Backup, Schedule};
+use kinesis_backup_core::model::{Backup, Schedule};
 
 /// Where a command's result goes.
 #[derive(Debug, Clone, Copy)]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::runtime::{Invocation, ProgressFn};
+use kinesis_backup_core::runtime::ProgressFn;
 
 /// A bar that follows the plugin's progress reports; clears itself when
 /// dropped.
@@ -28,17 +28,13 @@ impl Progress {
         Progress { bar: Some(bar) }
     }
 
-    /// `inv` with this bar receiving its progress reports.
-    pub(crate) fn attach(&self, mut inv: Invocation) -> Invocation {
-        if let Some(bar) = &self.bar {
-            let bar = bar.clone();
-            let report: ProgressFn = Arc::new(move |done, total| {
-                bar.set_length(total);
-                bar.set_position(done);
-            });
-            inv.progress = Some(report);
-        }
-        inv
+    /// The callback that moves this bar, when there is one.
+    pub(crate) fn callback(&self) -> Option<ProgressFn> {
+        let bar = self.bar.clone()?;
+        Some(Arc::new(move |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        }))
     }
 }
 

@@ -9,10 +9,11 @@ use clap::Subcommand;
 
 use super::output::{self, Output, json};
 use super::progress::Progress;
-use super::session::{Access, Session};
-use super::{CliError, parse_rfc3339};
-use crate::model::{HoursChange, Schedule, ScheduleInput, SchedulePatch};
-use crate::runtime::PluginSource;
+use super::{CliError, parse_rfc3339, session};
+use kinesis_backup_core::model::{HoursChange, Schedule, ScheduleInput, SchedulePatch};
+use kinesis_backup_core::ops::OpsError;
+use kinesis_backup_core::runtime::PluginSource;
+use kinesis_backup_core::tenant::Access;
 
 /// The schedule commands.
 #[derive(Debug, Subcommand)]
@@ -88,24 +89,31 @@ fn confirmation(verb: &str, schedule: &Schedule) -> String {
 }
 
 /// Runs a schedule command on the tenant at `root`.
-pub(crate) fn run(command: ScheduleCommand, root: &Path, plugin: PluginSource, json_output: bool) -> Result<ExitCode, CliError> {
+pub(crate) fn run(
+    command: ScheduleCommand,
+    root: &Path,
+    plugin: PluginSource,
+    json_output: bool,
+) -> Result<ExitCode, CliError> {
     let access = if matches!(command, ScheduleCommand::List { .. }) { Access::Read } else { Access::Write };
-    let session = Session::open(root, plugin, access)?;
+    let backups = session::open(root, plugin, access)?;
     let out = Output { json: json_output };
-    let runtime = &session.runtime;
-    let inv = session.invocation();
     match command {
         ScheduleCommand::Create { name, cron, expiry_hours, disabled } => {
             let input = ScheduleInput { name, cron, expiry_hours, enabled: !disabled };
-            let schedule = runtime.schedule_create(&inv, &input)?;
+            let schedule = backups.schedule_create(&input)?;
             let message = confirmation("Created", &schedule);
             out.emit(&message, &[("schedule", json(&schedule))], |m| format!("{m}."));
         }
         ScheduleCommand::List { limit, offset } => {
-            let page = runtime.schedule_list(&inv, limit, offset)?;
+            let page = backups.schedule_list(limit, offset)?;
             let footer = output::page_footer(page.schedules.len(), offset, page.amount, "schedules");
             out.emit(&footer, &[("schedules", json(&page.schedules)), ("amount", json(&page.amount))], |m| {
-                if page.schedules.is_empty() { m.to_string() } else { format!("{}\n{m}", output::schedule_table(&page.schedules)) }
+                if page.schedules.is_empty() {
+                    m.to_string()
+                } else {
+                    format!("{}\n{m}", output::schedule_table(&page.schedules))
+                }
             });
         }
         ScheduleCommand::Update { id, name, cron, expiry_hours, no_expiry_hours, enable, disable } => {
@@ -123,18 +131,18 @@ pub(crate) fn run(command: ScheduleCommand, root: &Path, plugin: PluginSource, j
                     _ => None,
                 },
             };
-            let schedule = runtime.schedule_update(&inv, id, &patch)?;
+            let schedule = backups.schedule_update(id, &patch)?;
             let message = confirmation("Updated", &schedule);
             out.emit(&message, &[("schedule", json(&schedule))], |m| format!("{m}."));
         }
         ScheduleCommand::Delete { id } => {
-            runtime.schedule_delete(&inv, id)?;
+            backups.schedule_delete(id)?;
             out.emit(&format!("Deleted schedule {id}"), &[], |m| format!("{m} (its backups are kept)."));
         }
         ScheduleCommand::Tick { at } => {
             let at = at.unwrap_or_else(Utc::now);
             let progress = Progress::start("Running due schedules");
-            let report = runtime.schedule_tick(&progress.attach(inv), at)?;
+            let report = backups.tick(at)?.ok_or(OpsError::Busy)?;
             drop(progress);
             let message = format!(
                 "Tick at {}: {} backup(s) created, {} expired backup(s) removed, {} schedule(s) failed",

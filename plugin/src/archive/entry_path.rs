@@ -55,8 +55,7 @@ impl EntryPath {
 /// is wrong with it.
 pub fn check_entry_path(raw: &[u8], kind: EntryKind) -> Result<EntryPath, String> {
     let shown = String::from_utf8_lossy(raw);
-    let text = std::str::from_utf8(raw)
-        .map_err(|_| format!("entry {shown:?} has a name that is not valid UTF-8"))?;
+    let text = std::str::from_utf8(raw).map_err(|_| format!("entry {shown:?} has a name that is not valid UTF-8"))?;
     let refuse = |why: &str| Err(format!("entry {shown:?} {why}"));
     if text.is_empty() {
         return refuse("has an empty path");
@@ -94,9 +93,7 @@ pub fn check_entry_path(raw: &[u8], kind: EntryKind) -> Result<EntryPath, String
         EntryKind::Directory => CONTENT_ROOTS.contains(&first),
     };
     if !allowed {
-        return refuse(
-            "is outside what a backup holds (.env, manifest.json, data/, public/, translations/)",
-        );
+        return refuse("is outside what a backup holds (.env, manifest.json, data/, public/, translations/)");
     }
     Ok(EntryPath(path.to_string()))
 }

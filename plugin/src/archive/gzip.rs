@@ -114,10 +114,7 @@ impl<W: Write> GzipWriter<W> {
         loop {
             self.out.clear();
             let before = self.deflate.total_in();
-            let status = self
-                .deflate
-                .compress_vec(input, &mut self.out, flush)
-                .map_err(io::Error::other)?;
+            let status = self.deflate.compress_vec(input, &mut self.out, flush).map_err(io::Error::other)?;
             // total_in grew by at most input.len(), so this fits in usize.
             let consumed = (self.deflate.total_in() - before) as usize;
             input = &input[consumed..];

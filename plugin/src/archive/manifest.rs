@@ -41,17 +41,10 @@ pub struct ManifestFile {
 impl Manifest {
     /// Every way the manifest disagrees with what the archive actually held,
     /// one line each; empty when they agree.
-    pub fn mismatches(
-        &self,
-        files: &BTreeMap<String, Digested>,
-        directories: &BTreeSet<String>,
-    ) -> Vec<String> {
+    pub fn mismatches(&self, files: &BTreeMap<String, Digested>, directories: &BTreeSet<String>) -> Vec<String> {
         let mut problems = Vec::new();
         if self.format != MANIFEST_FORMAT {
-            problems.push(format!(
-                "the manifest has format {:?}, expected {MANIFEST_FORMAT:?}",
-                self.format
-            ));
+            problems.push(format!("the manifest has format {:?}, expected {MANIFEST_FORMAT:?}", self.format));
         }
         let mut listed = BTreeSet::new();
         for entry in &self.files {
@@ -60,20 +53,12 @@ impl Manifest {
                 continue;
             }
             match files.get(&entry.path) {
-                None => problems.push(format!(
-                    "{} is listed in the manifest but missing from the archive",
-                    entry.path
-                )),
-                Some(actual) if actual.size != entry.size => problems.push(format!(
-                    "{} is {} bytes, the manifest says {}",
-                    entry.path, actual.size, entry.size
-                )),
-                Some(actual) if !actual.sha256.eq_ignore_ascii_case(&entry.sha256) => {
-                    problems.push(format!(
-                        "{} has SHA-256 {}, the manifest says {}",
-                        entry.path, actual.sha256, entry.sha256
-                    ))
+                None => problems.push(format!("{} is listed in the manifest but missing from the archive", entry.path)),
+                Some(actual) if actual.size != entry.size => {
+                    problems.push(format!("{} is {} bytes, the manifest says {}", entry.path, actual.size, entry.size))
                 }
+                Some(actual) if !actual.sha256.eq_ignore_ascii_case(&entry.sha256) => problems
+                    .push(format!("{} has SHA-256 {}, the manifest says {}", entry.path, actual.sha256, entry.sha256)),
                 Some(_) => {}
             }
         }
@@ -127,10 +112,7 @@ mod tests {
             ("data/extra".to_string(), digest(1, "cc")),
         ]);
         let dirs = BTreeSet::from(["data".to_string(), "data/x".to_string()]);
-        let lying = manifest(
-            &[("data/a", 4, "aa"), ("data/b", 1, "00"), ("data/gone", 1, "dd")],
-            &["data", "public"],
-        );
+        let lying = manifest(&[("data/a", 4, "aa"), ("data/b", 1, "00"), ("data/gone", 1, "dd")], &["data", "public"]);
         let problems = lying.mismatches(&files, &dirs);
         assert_eq!(problems.len(), 6, "{problems:#?}");
         assert!(problems[0].contains("data/a is 3 bytes"));

@@ -244,9 +244,9 @@ fn check_tar_end(decoder: &mut impl Read) -> Result<(), Stop> {
     let mut buf = vec![0u8; 64 << 10];
     let mut padding = 0u64;
     loop {
-        let read = decoder.read(&mut buf).map_err(|e| {
-            Stop::Corrupt(format!("the gzip stream is incomplete or damaged: {e}"))
-        })?;
+        let read = decoder
+            .read(&mut buf)
+            .map_err(|e| Stop::Corrupt(format!("the gzip stream is incomplete or damaged: {e}")))?;
         if read == 0 {
             break;
         }
@@ -257,8 +257,7 @@ fn check_tar_end(decoder: &mut impl Read) -> Result<(), Stop> {
     }
     if padding < TAR_BLOCK {
         return Err(Stop::Corrupt(
-            "the tar stream ends without its end-of-archive marker (the archive is truncated)"
-                .to_string(),
+            "the tar stream ends without its end-of-archive marker (the archive is truncated)".to_string(),
         ));
     }
     Ok(())

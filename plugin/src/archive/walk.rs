@@ -33,11 +33,7 @@ pub enum Found<'a> {
 /// Calls `visit` for every folder and regular file under the content roots.
 /// Anything else (links, devices, names that are not UTF-8) is skipped and,
 /// when `log_skipped` is set, logged. Links are never followed.
-pub fn walk(
-    ctx: Context,
-    log_skipped: bool,
-    visit: &mut dyn FnMut(Found) -> Result<()>,
-) -> Result<()> {
+pub fn walk(ctx: Context, log_skipped: bool, visit: &mut dyn FnMut(Found) -> Result<()>) -> Result<()> {
     for (name, root) in ctx.roots.content() {
         let mtime = modified(&fs::metadata(root).map_err(|e| PluginError::io("read", root, &e))?);
         visit(Found::Directory { archive_path: name, mtime })?;
@@ -93,8 +89,5 @@ fn sorted_entries(dir: &Path) -> Result<Vec<Listed>> {
 }
 
 fn modified(meta: &fs::Metadata) -> u64 {
-    meta.modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs())
+    meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs())
 }

@@ -45,10 +45,8 @@ type Gzip = GzipWriter<HashingWriter<BufWriter<File>>>;
 /// Writes the archive of backup `id`, created at `created_at`, into
 /// `backups/`. Nothing is left behind when it fails.
 pub fn write_archive(ctx: Context, id: u64, created_at: i64) -> Result<WrittenArchive> {
-    let env = ctx
-        .host
-        .read_env()
-        .map_err(|e| PluginError::Storage(format!("could not read the tenant's .env: {e}")))?;
+    let env =
+        ctx.host.read_env().map_err(|e| PluginError::Storage(format!("could not read the tenant's .env: {e}")))?;
     let mut total = env.len() as u64;
     walk(ctx, false, &mut |found| {
         if let Found::File { size, .. } = found {
@@ -70,14 +68,7 @@ pub fn write_archive(ctx: Context, id: u64, created_at: i64) -> Result<WrittenAr
 }
 
 /// Streams everything into `partial`, syncs it, and returns its digest.
-fn write_partial(
-    ctx: Context,
-    partial: &Path,
-    id: u64,
-    created_at: i64,
-    env: &[u8],
-    total: u64,
-) -> Result<Digested> {
+fn write_partial(ctx: Context, partial: &Path, id: u64, created_at: i64, env: &[u8], total: u64) -> Result<Digested> {
     let storage = |e: io::Error| PluginError::io("write", partial, &e);
     let file = File::create(partial).map_err(storage)?;
     let sink = HashingWriter::new(BufWriter::with_capacity(IO_BUFFER, file));
@@ -104,15 +95,11 @@ fn write_partial(
             Ok(())
         }
         Found::File { archive_path, fs_path, size, mtime } => {
-            let failed = |e: io::Error| {
-                PluginError::Storage(format!("could not back up {}: {e}", fs_path.display()))
-            };
+            let failed = |e: io::Error| PluginError::Storage(format!("could not back up {}: {e}", fs_path.display()));
             let file = File::open(fs_path).map_err(failed)?;
             let capacity = IO_BUFFER.min(usize::try_from(size).unwrap_or(IO_BUFFER).max(1));
             let source = ExactLength { inner: BufReader::with_capacity(capacity, file), remaining: size };
-            let digest = stream
-                .append_file(archive_path, size, mtime, source, Some(&progress))
-                .map_err(failed)?;
+            let digest = stream.append_file(archive_path, size, mtime, source, Some(&progress)).map_err(failed)?;
             manifest.files.push(listed(archive_path, digest));
             Ok(())
         }
@@ -120,9 +107,7 @@ fn write_partial(
 
     let manifest_json = serde_json::to_vec_pretty(&manifest)
         .map_err(|e| PluginError::Storage(format!("could not encode the manifest: {e}")))?;
-    stream
-        .append_file(MANIFEST_PATH, manifest_json.len() as u64, mtime, &manifest_json[..], None)
-        .map_err(storage)?;
+    stream.append_file(MANIFEST_PATH, manifest_json.len() as u64, mtime, &manifest_json[..], None).map_err(storage)?;
 
     let (buffered, digest) = stream.finish().map_err(storage)?.finish();
     let file = buffered.into_inner().map_err(|e| storage(e.into_error()))?;

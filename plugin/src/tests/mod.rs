@@ -104,10 +104,8 @@ impl Fixture {
 
     /// The names in backups/.
     pub fn backup_files(&self) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(&self.roots.backups)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
+        let mut names: Vec<String> =
+            fs::read_dir(&self.roots.backups).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         names.sort();
         names
     }

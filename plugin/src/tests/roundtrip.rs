@@ -93,7 +93,10 @@ fn failed_env_write_rolls_the_files_back() {
     let current = fx.tree();
     fx.host.fail_write_env.set(true);
     let err = restore::restore(fx.ctx(), backup.id).unwrap_err();
-    assert!(matches!(&err, PluginError::Storage(m) if m.contains("the disk is full") && m.contains("put back")), "{err}");
+    assert!(
+        matches!(&err, PluginError::Storage(m) if m.contains("the disk is full") && m.contains("put back")),
+        "{err}"
+    );
     assert_eq!(fx.tree(), current);
     assert_eq!(fx.backup_files(), [backup.name.as_str(), "catalog.json"]);
 }

@@ -20,8 +20,8 @@ wit_bindgen::generate!({
 use exports::kinesis::backup::plugin::Guest;
 use kinesis::backup::host;
 use kinesis::backup::types::{
-    Backup, BackupPage, Error, ExpiryChange, RestoreReport, Schedule, ScheduleInput,
-    SchedulePatch, TickReport, Timestamp, VerifyReport,
+    Backup, BackupPage, Error, ExpiryChange, RestoreReport, Schedule, ScheduleInput, SchedulePatch, TickReport,
+    Timestamp, VerifyReport,
 };
 
 /// The component's implementation of the contract.

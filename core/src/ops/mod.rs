@@ -1,0 +1,278 @@
+//! The backup operations, the same for every face: the command line, the
+//! HTTP API, the web pages, the schedule timer and an embedding
+//! application all call [`Backups`]. The safety nets live here once:
+//! consistent snapshots for every backup, one backup or restore per tenant
+//! at a time (a second one is [`OpsError::Busy`] at once), the journaled
+//! restore with its rollback, disk-full detection, and archive names
+//! checked before a file is opened.
+
+mod engine;
+mod error;
+mod restore;
+mod snapshot;
+
+pub use engine::{DataEngine, NoDatabase, WritesPaused};
+pub use error::{ErrorKind, OpsError, size_in_words};
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{
+    Backup, BackupPage, ExpiryChange, Schedule, ScheduleInput, SchedulePage, SchedulePatch, TickReport, VerifyReport,
+};
+use crate::runtime::{Clock, Invocation, ProgressFn, Runtime, SystemClock};
+use crate::tenant::safe_files::{OpenedFile, SafeOpenError, open_regular};
+use crate::tenant::tree_copy::tree_size;
+use crate::tenant::{Tenant, TenantDirs};
+use snapshot::Snapshot;
+
+/// Most ids one [`Backups::delete_many`] takes.
+pub const MAX_BULK_IDS: usize = 1000;
+/// Schedules read per page when the tick looks for due ones.
+const SCHEDULE_PAGE: u32 = 1000;
+
+/// The backups of one tenant: the opened tenant, the plugin that makes
+/// them, and the database whose files they hold.
+pub struct Backups {
+    tenant: Tenant,
+    runtime: Arc<Runtime>,
+    engine: Arc<dyn DataEngine>,
+    clock: Arc<dyn Clock>,
+    long_running: Mutex<()>,
+    snapshots: AtomicU64,
+}
+
+/// A backup a bulk delete could not remove, and why.
+#[derive(Debug)]
+pub struct BulkFailure {
+    /// The backup.
+    pub id: u64,
+    /// Why it was not deleted.
+    pub error: OpsError,
+}
+
+impl Backups {
+    /// The backups of `tenant`, made by `runtime`, around the database
+    /// `engine`, on the system clock.
+    pub fn new(tenant: Tenant, runtime: Arc<Runtime>, engine: Arc<dyn DataEngine>) -> Backups {
+        Backups {
+            tenant,
+            runtime,
+            engine,
+            clock: Arc::new(SystemClock),
+            long_running: Mutex::new(()),
+            snapshots: AtomicU64::new(0),
+        }
+    }
+
+    /// The same with another clock (tests move time).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Backups {
+        self.clock = clock;
+        self
+    }
+
+    /// The tenant.
+    pub fn tenant(&self) -> &Tenant {
+        &self.tenant
+    }
+
+    /// The loaded plugin.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// An invocation of the plugin on `dirs`.
+    fn invocation(&self, dirs: TenantDirs, progress: Option<ProgressFn>) -> Invocation {
+        Invocation { dirs, clock: self.clock.clone(), progress }
+    }
+
+    /// An invocation on the tenant's own folders.
+    fn live(&self) -> Invocation {
+        self.invocation(self.tenant.dirs().clone(), None)
+    }
+
+    /// Starts the tenant's only backup or restore, or answers Busy.
+    fn begin_long(&self) -> Result<MutexGuard<'_, ()>, OpsError> {
+        match self.long_running.try_lock() {
+            Ok(guard) => Ok(guard),
+            Err(TryLockError::Poisoned(poisoned)) => Ok(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => Err(OpsError::Busy),
+        }
+    }
+
+    /// Runs `call` on a fresh consistent snapshot of `data/`.
+    fn on_snapshot<T>(
+        &self,
+        progress: Option<ProgressFn>,
+        call: impl FnOnce(&Runtime, &Invocation) -> Result<T, crate::runtime::CallError>,
+    ) -> Result<T, OpsError> {
+        let n = self.snapshots.fetch_add(1, Ordering::Relaxed);
+        let snapshot = Snapshot::take(&self.tenant, self.engine.as_ref(), n)?;
+        let invocation = self.invocation(snapshot.dirs(self.tenant.dirs()), progress);
+        call(&self.runtime, &invocation).map_err(|err| self.disk_full_or(err, &self.tenant.dirs().backups))
+    }
+
+    /// Makes a backup of a consistent snapshot now. Busy at once when
+    /// another backup or restore runs.
+    pub fn create(
+        &self,
+        description: &str,
+        expiry: Option<DateTime<Utc>>,
+        progress: Option<ProgressFn>,
+    ) -> Result<Backup, OpsError> {
+        let _running = self.begin_long()?;
+        let started = std::time::Instant::now();
+        let backup = self.on_snapshot(progress, |runtime, inv| runtime.create(inv, description, expiry))?;
+        tracing::info!("created backup {} in {} ms: {} bytes", backup.name, started.elapsed().as_millis(), backup.size);
+        Ok(backup)
+    }
+
+    /// A page of backups, newest first.
+    pub fn list(&self, search: Option<&str>, limit: u32, offset: u32) -> Result<BackupPage, OpsError> {
+        Ok(self.runtime.list(&self.live(), search, limit, offset)?)
+    }
+
+    /// One backup.
+    pub fn get(&self, id: u64) -> Result<Backup, OpsError> {
+        Ok(self.runtime.get(&self.live(), id)?)
+    }
+
+    /// Changes a backup's description and expiry.
+    pub fn update(&self, id: u64, description: Option<&str>, expiry: ExpiryChange) -> Result<Backup, OpsError> {
+        Ok(self.runtime.update(&self.live(), id, description, expiry)?)
+    }
+
+    /// Deletes a backup and its archive.
+    pub fn delete(&self, id: u64) -> Result<(), OpsError> {
+        Ok(self.runtime.delete(&self.live(), id)?)
+    }
+
+    /// Deletes several backups (each id once); reports each.
+    pub fn delete_many(&self, ids: &[u64]) -> (Vec<u64>, Vec<BulkFailure>) {
+        let mut seen = std::collections::HashSet::new();
+        let (mut deleted, mut failed) = (Vec::new(), Vec::new());
+        for &id in ids.iter().filter(|id| seen.insert(**id)) {
+            match self.delete(id) {
+                Ok(()) => deleted.push(id),
+                Err(error) => failed.push(BulkFailure { id, error }),
+            }
+        }
+        (deleted, failed)
+    }
+
+    /// Re-reads a backup's archive and checks it.
+    pub fn verify(&self, id: u64, progress: Option<ProgressFn>) -> Result<VerifyReport, OpsError> {
+        Ok(self.runtime.verify(&self.invocation(self.tenant.dirs().clone(), progress), id)?)
+    }
+
+    /// Opens a backup's archive for reading (a download). The file name
+    /// comes from the record and must have the archive shape; the file is
+    /// opened without following links.
+    pub fn open_archive(&self, id: u64) -> Result<(Backup, OpenedFile), OpsError> {
+        let backup = self.get(id)?;
+        if !is_archive_name(&backup.name) {
+            return Err(OpsError::Io(format!(
+                "the catalog names the archive of backup {} {:?}, which is not an archive file name; it is not served",
+                backup.id, backup.name
+            )));
+        }
+        match open_regular(&self.tenant.dirs().backups, &backup.name) {
+            Ok(file) => Ok((backup, file)),
+            Err(SafeOpenError::NotFound) => Err(OpsError::ArchiveMissing { id: backup.id, name: backup.name }),
+            Err(SafeOpenError::Io(err)) => Err(OpsError::Io(format!("cannot open {}: {err}", backup.name))),
+        }
+    }
+
+    /// Adds a schedule.
+    pub fn schedule_create(&self, input: &ScheduleInput) -> Result<Schedule, OpsError> {
+        Ok(self.runtime.schedule_create(&self.live(), input)?)
+    }
+
+    /// A page of schedules.
+    pub fn schedule_list(&self, limit: u32, offset: u32) -> Result<SchedulePage, OpsError> {
+        Ok(self.runtime.schedule_list(&self.live(), limit, offset)?)
+    }
+
+    /// Changes a schedule.
+    pub fn schedule_update(&self, id: u64, patch: &SchedulePatch) -> Result<Schedule, OpsError> {
+        Ok(self.runtime.schedule_update(&self.live(), id, patch)?)
+    }
+
+    /// Removes a schedule; its backups stay.
+    pub fn schedule_delete(&self, id: u64) -> Result<(), OpsError> {
+        Ok(self.runtime.schedule_delete(&self.live(), id)?)
+    }
+
+    /// Runs what is due at `now`; `None` when a due schedule must wait
+    /// because a backup or restore runs (it runs at the next tick).
+    ///
+    /// Only a tick with a due schedule makes a backup, so only such a tick
+    /// takes the backup-or-restore slot and a snapshot: an idle tick never
+    /// makes a person's backup fail with Busy. An idle tick still removes
+    /// expired backups.
+    pub fn tick(&self, now: DateTime<Utc>) -> Result<Option<TickReport>, OpsError> {
+        if !self.any_due(now)? {
+            return Ok(Some(self.runtime.schedule_tick(&self.live(), now)?));
+        }
+        let Ok(_running) = self.begin_long() else {
+            return Ok(None);
+        };
+        self.on_snapshot(None, |runtime, inv| runtime.schedule_tick(inv, now)).map(Some)
+    }
+
+    /// Whether an enabled schedule is due at `now`.
+    fn any_due(&self, now: DateTime<Utc>) -> Result<bool, OpsError> {
+        let mut offset = 0;
+        loop {
+            let page = self.schedule_list(SCHEDULE_PAGE, offset)?;
+            if page.schedules.iter().any(|s| s.enabled && s.next_run.is_some_and(|next| next <= now)) {
+                return Ok(true);
+            }
+            offset += SCHEDULE_PAGE;
+            if page.schedules.is_empty() || u64::from(offset) >= page.amount {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// Bytes the tenant's data, public files and translations hold.
+    pub fn content_size(&self) -> u64 {
+        let dirs = self.tenant.dirs();
+        [&dirs.data, &dirs.public, &dirs.translations].iter().map(|dir| tree_size(dir).unwrap_or(0)).sum()
+    }
+}
+
+/// `backup-YYYYMMDD_HHMM_ID.tar.gz`: a plain file name that is safe to put
+/// in a header and to open.
+pub fn is_archive_name(name: &str) -> bool {
+    let Some(middle) = name.strip_prefix("backup-").and_then(|rest| rest.strip_suffix(".tar.gz")) else {
+        return false;
+    };
+    let mut parts = middle.split('_');
+    let shape = [8usize, 4, 0];
+    let all_digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    shape.iter().all(|&len| parts.next().is_some_and(|part| all_digits(part) && (len == 0 || part.len() == len)))
+        && parts.next().is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_archive_name;
+
+    #[test]
+    fn only_catalog_shaped_names_are_archives() {
+        assert!(is_archive_name("backup-20300131_1200_7.tar.gz"));
+        for bad in [
+            "../backup-20300131_1200_7.tar.gz",
+            "backup-2030_1200_7.tar.gz",
+            "backup-20300131_1200_.tar.gz",
+            "backup-20300131_1200_7_8.tar.gz",
+            "backup-20300131_1200_7.tar.gz\"",
+            "catalog.json",
+        ] {
+            assert!(!is_archive_name(bad), "{bad}");
+        }
+    }
+}

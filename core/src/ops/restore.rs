@@ -1,0 +1,136 @@
+//! Restore, the same for every face. The plugin restores into an empty
+//! staging area (`ROOT/.kinesis/restore/new/`), never into the live
+//! folders, while the database keeps serving. The host then refuses what it
+//! must not accept (links or special files, a database that does not open),
+//! closes the database, swaps the staged parts in under a journal
+//! ([`crate::tenant::journal`]), and opens the database again: if it does
+//! not open, the swap is rolled back and the previous data serves again.
+//! A crash at any point is settled by whatever opens the tenant next.
+
+use std::time::Instant;
+
+use super::Backups;
+use super::error::{OpsError, size_in_words};
+use crate::model::RestoreReport;
+use crate::runtime::{CallError, ProgressFn};
+use crate::tenant::files::available_bytes;
+use crate::tenant::journal::{self, Swap};
+use crate::tenant::tree_copy::first_special_entry;
+
+impl Backups {
+    /// Replaces `.env`, `data/`, `public/` and `translations/` with backup
+    /// `id`. Answers [`OpsError::Busy`] at once when another backup or
+    /// restore of the tenant runs.
+    pub fn restore(&self, id: u64, progress: Option<ProgressFn>) -> Result<RestoreReport, OpsError> {
+        let _running = self.begin_long()?;
+        let started = Instant::now();
+        let dirs = self.tenant.dirs();
+        let restore_dirs = self.tenant.work().restore();
+        let backup = self.get(id)?;
+        self.check_space_for_restore(backup.size)?;
+        let staged = journal::prepare_staging(dirs, &restore_dirs).map_err(|source| OpsError::Swap { id, source })?;
+
+        let refused = |reason: String| OpsError::RestoreRefused { id, reason };
+        let prepared = (|| {
+            let report = self
+                .runtime
+                .restore(&self.invocation(staged.clone(), progress), id)
+                .map_err(|err| self.disk_full_or(err, &restore_dirs.root))?;
+            for folder in [&staged.data, &staged.public, &staged.translations] {
+                let found = first_special_entry(folder)
+                    .map_err(|e| OpsError::Io(format!("cannot check {}: {e}", folder.display())))?;
+                if let Some(path) = found {
+                    return Err(refused(format!(
+                        "the plugin left {}, which is not a regular file or folder; the host never swaps in links or special files",
+                        path.strip_prefix(&restore_dirs.new).unwrap_or(&path).display()
+                    )));
+                }
+            }
+            self.engine
+                .check(&staged.data)
+                .map_err(|reason| refused(format!("the backup's database cannot be used ({reason})")))?;
+            Ok(report)
+        })();
+        let report = match prepared {
+            Ok(report) => report,
+            Err(err) => {
+                journal::discard_staging(&restore_dirs);
+                return Err(err);
+            }
+        };
+
+        self.engine.close();
+        let swap = match Swap::begin(dirs, &restore_dirs, id) {
+            Ok(swap) => swap,
+            Err(source) => {
+                journal::discard_staging(&restore_dirs);
+                return self.reopen_after_failure(id, OpsError::Swap { id, source });
+            }
+        };
+        if let Err(source) = swap.apply() {
+            let undone = swap.roll_back();
+            let failure = OpsError::Swap { id, source };
+            return match undone {
+                Ok(()) => self.reopen_after_failure(id, failure),
+                Err(source) => Err(OpsError::Swap { id, source }),
+            };
+        }
+        if let Err(reason) = self.engine.open() {
+            return match swap.roll_back() {
+                Ok(()) => self.reopen_after_failure(id, OpsError::RestoreRolledBack { id, reason }),
+                Err(source) => Err(OpsError::Swap { id, source }),
+            };
+        }
+        if let Err(source) = swap.commit() {
+            // The restored files are live and accepted; only the cleanup of
+            // what was put aside failed. The next open finishes it.
+            tracing::warn!("backup {id} is restored, but cleaning up after it failed: {source}");
+        }
+        tracing::info!(
+            "restored backup {id} in {} ms: {} files, {} bytes",
+            started.elapsed().as_millis(),
+            report.files,
+            report.bytes
+        );
+        Ok(report)
+    }
+
+    /// Opens the database after a restore that changed nothing in the end,
+    /// and answers `failure` (or why the database does not open either).
+    fn reopen_after_failure<T>(&self, id: u64, failure: OpsError) -> Result<T, OpsError> {
+        match self.engine.open() {
+            Ok(()) => Err(failure),
+            Err(reason) => Err(OpsError::Reopen { id, reason: format!("{reason}; before that: {failure}") }),
+        }
+    }
+
+    /// Refuses a restore up front when the archive alone would not fit
+    /// beside the tenant (its contents need at least that much).
+    fn check_space_for_restore(&self, archive_size: u64) -> Result<(), OpsError> {
+        let root = &self.tenant.work().root;
+        std::fs::create_dir_all(root).map_err(|e| OpsError::Io(format!("cannot create {}: {e}", root.display())))?;
+        let have = available_bytes(root).unwrap_or(u64::MAX);
+        if have < archive_size {
+            return Err(OpsError::DiskFull {
+                place: root.display().to_string(),
+                need: format!("at least {}", size_in_words(archive_size)),
+                have: size_in_words(have),
+            });
+        }
+        Ok(())
+    }
+
+    /// A failed plugin call as [`OpsError::DiskFull`] when the plugin ran out
+    /// of space in `place` (its message says so), else as it is.
+    pub(crate) fn disk_full_or(&self, err: CallError, place: &std::path::Path) -> OpsError {
+        let says_full = matches!(&err, CallError::Storage(message) if message.contains("No space left on device") || message.contains("os error 28"));
+        if says_full {
+            return OpsError::DiskFull {
+                place: place.display().to_string(),
+                need: "more than is free".to_string(),
+                have: size_in_words(available_bytes(place).unwrap_or(0)),
+            };
+        }
+        OpsError::Plugin(err)
+    }
+}

@@ -1,0 +1,93 @@
+//! Runs one plugin operation: a fresh `Store` from the prepared instance,
+//! the tenant's WASI context, the memory limit and the deadline; then turns
+//! the outcome into the host's model or a [`CallError`].
+
+use std::time::Instant;
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{PoolConcurrencyLimitError, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::captured_output::CapturedOutput;
+use super::engine::ticks_for;
+use super::host_imports::HostContext;
+use super::limits::{Failure, MemoryLimiter};
+use super::operations::Operation;
+use super::plugin::{Answer, Contract};
+use super::sandbox::{TenantAccess, wasi_ctx};
+use super::{CallError, Invocation, Runtime};
+
+/// The data of one call's `Store`.
+pub(crate) struct CallState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limiter: MemoryLimiter,
+    /// Behind the contract's `host` imports.
+    pub(crate) host: HostContext,
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl Runtime {
+    /// Runs `call` on a fresh instance for `inv` under `op`'s rules.
+    pub(crate) fn run<T>(
+        &self,
+        inv: &Invocation,
+        op: Operation,
+        call: impl FnOnce(&dyn Contract, &mut Store<CallState>) -> Answer<T>,
+    ) -> Result<T, CallError> {
+        let _tenant = op.mutates.then(|| self.tenant_mutexes.lock(&inv.dirs.root));
+        let started = Instant::now();
+        let stdout = CapturedOutput::default();
+        let stderr = CapturedOutput::default();
+        let deadline = if op.long { self.options.long_deadline } else { self.options.quick_deadline };
+
+        let wasi = wasi_ctx(&inv.dirs, op.access, inv.clock.clone(), &stdout, &stderr)?;
+        let state = CallState {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter::new(self.options.memory_limit_bytes),
+            host: HostContext {
+                operation: op.name,
+                dirs: inv.dirs.clone(),
+                env_writable: op.access == TenantAccess::ReadWrite,
+                clock: inv.clock.clone(),
+                progress: inv.progress.clone(),
+            },
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        store.set_epoch_deadline(ticks_for(deadline));
+        store.epoch_deadline_trap();
+
+        let outcome = match self.pre.instantiate(&mut store) {
+            Ok(plugin) => call(plugin.contract(), &mut store),
+            Err(e) if e.is::<PoolConcurrencyLimitError>() => {
+                return Err(CallError::Busy(
+                    "too many plugin calls are running at once; try again in a moment".to_string(),
+                ));
+            }
+            Err(e) => Err(e),
+        };
+
+        stdout.log_lines("stdout", op.name, false);
+        stderr.log_lines("stderr", op.name, true);
+        tracing::debug!(operation = op.name, elapsed_ms = started.elapsed().as_millis() as u64, "plugin call finished");
+
+        match outcome {
+            Ok(answer) => answer,
+            Err(error) => Err(Failure {
+                operation: op.name,
+                deadline,
+                memory_limit: self.options.memory_limit_bytes,
+                memory_exceeded: store.data().limiter.exceeded(),
+                stderr: stderr.text().0,
+            }
+            .classify(&error)),
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! Runs a backup plugin: owns the wasmtime `Engine`, loads and checks the
+//! component once, and runs each operation in a fresh, limited `Store`.
+//!
+//! One concern per file: `engine` (engine and epoch ticker), `load` and
+//! `cache` (bytes and compiled artifact), `contract` (what a component must
+//! export and may import), `plugin` (the version boundary: one enum over the
+//! contract versions) with one `since_vX_Y_Z` module per version,
+//! `operations` (the contract's operations, listed once), `invoke` (one
+//! call), `sandbox` (preopens, no environment or network), `limits`
+//! (memory, failure classification), `host_imports` and `captured_output`
+//! (what the plugin may say), `tenant_mutexes` (serialized changes).
+
+mod cache;
+mod captured_output;
+mod contract;
+mod engine;
+mod error;
+mod host_imports;
+mod invoke;
+mod limits;
+mod load;
+mod operations;
+mod plugin;
+mod sandbox;
+mod since_v1_0_0;
+mod tenant_mutexes;
+
+pub use cache::ArtifactOrigin;
+pub use error::{CallError, LoadError};
+
+use operations::Operation;
+use plugin::PluginPre;
+use tenant_mutexes::TenantMutexes;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{
+    Backup, BackupPage, ExpiryChange, RestoreReport, Schedule, ScheduleInput, SchedulePage, SchedulePatch, TickReport,
+    VerifyReport,
+};
+use crate::tenant::TenantDirs;
+
+/// Where the plugin comes from.
+#[derive(Debug, Clone)]
+pub enum PluginSource {
+    /// The default plugin built from `plugin/` and embedded in the binary.
+    Embedded,
+    /// A component file given by the operator (`--plugin FILE.wasm`).
+    File(PathBuf),
+}
+
+/// Limits and settings of the runtime.
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// Most linear memory one plugin instance may use.
+    pub memory_limit_bytes: usize,
+    /// Time limit for quick calls (list, get, update, delete, schedule-*).
+    pub quick_deadline: Duration,
+    /// Time limit for long calls (create, restore, verify, schedule-tick).
+    pub long_deadline: Duration,
+    /// Where precompiled plugins are cached; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for RuntimeOptions {
+    /// 64 MiB of guest memory, 30 s for quick calls, 2 h for long ones, and
+    /// the cache in `$XDG_CACHE_HOME/kinesis-backup` (or
+    /// `~/.cache/kinesis-backup`).
+    fn default() -> Self {
+        RuntimeOptions {
+            memory_limit_bytes: 64 * 1024 * 1024,
+            quick_deadline: Duration::from_secs(30),
+            long_deadline: Duration::from_secs(2 * 60 * 60),
+            cache_dir: cache::default_cache_dir(),
+        }
+    }
+}
+
+/// The time as the host sees it; tests move it.
+pub trait Clock: Send + Sync {
+    /// Now, in UTC.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The real clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Progress of a long call: `(done, total)` bytes.
+pub type ProgressFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+/// What one operation runs against.
+#[derive(Clone)]
+pub struct Invocation {
+    /// The tenant's folders (`data` may be a snapshot).
+    pub dirs: TenantDirs,
+    /// The clock the plugin's `now` import reads.
+    pub clock: Arc<dyn Clock>,
+    /// Called with progress reports of long calls.
+    pub progress: Option<ProgressFn>,
+}
+
+impl Invocation {
+    /// An invocation on `dirs` with the system clock and no progress.
+    pub fn new(dirs: TenantDirs) -> Self {
+        Invocation { dirs, clock: Arc::new(SystemClock), progress: None }
+    }
+}
+
+/// A loaded, checked plugin, ready to run operations. Shared across
+/// threads: every call gets its own instance.
+pub struct Runtime {
+    engine: wasmtime::Engine,
+    pre: PluginPre,
+    options: RuntimeOptions,
+    description: String,
+    artifact_origin: ArtifactOrigin,
+    cache_file: Option<PathBuf>,
+    tenant_mutexes: TenantMutexes,
+    // Dropped last among what matters: stops the deadline thread.
+    _ticker: engine::EpochTicker,
+}
+
+impl Runtime {
+    /// Loads, checks and prepares the plugin.
+    pub fn load(source: PluginSource, options: RuntimeOptions) -> Result<Runtime, LoadError> {
+        let plugin = load::read(&source)?;
+        let engine = engine::build_engine(options.memory_limit_bytes)?;
+        let cache_file = options.cache_dir.as_deref().map(|dir| cache::cache_file(dir, &engine, &plugin.sha256));
+        let (component, artifact_origin) = load::compile(&engine, &plugin, cache_file.as_deref())?;
+        let pre = PluginPre::prepare(&engine, &component)?;
+        let ticker = engine::EpochTicker::start(&engine)?;
+        let description = format!("{} (kinesis:backup@{}, sha256 {})", plugin.origin, pre.version(), plugin.sha256);
+        tracing::info!(artifact = ?artifact_origin, "loaded {description}");
+        Ok(Runtime {
+            engine,
+            pre,
+            options,
+            description,
+            artifact_origin,
+            cache_file,
+            tenant_mutexes: TenantMutexes::default(),
+            _ticker: ticker,
+        })
+    }
+
+    /// A short description of the loaded plugin for logs: where it came from
+    /// and the SHA-256 of its bytes.
+    pub fn describe(&self) -> String {
+        self.description.clone()
+    }
+
+    /// Whether this load compiled the plugin or used the cached artifact.
+    pub fn artifact_origin(&self) -> ArtifactOrigin {
+        self.artifact_origin
+    }
+
+    /// The precompiled artifact's cache file, when the cache is enabled.
+    pub fn cache_file(&self) -> Option<&Path> {
+        self.cache_file.as_deref()
+    }
+
+    /// The options this runtime was loaded with.
+    pub fn options(&self) -> &RuntimeOptions {
+        &self.options
+    }
+
+    /// The contract version the plugin implements, e.g. `1.0.0`.
+    pub fn contract_version(&self) -> &'static str {
+        self.pre.version()
+    }
+
+    /// See the WIT `create`.
+    pub fn create(
+        &self,
+        inv: &Invocation,
+        description: &str,
+        expiry: Option<DateTime<Utc>>,
+    ) -> Result<Backup, CallError> {
+        self.run(inv, Operation::CREATE, |p, s| p.create(s, description, expiry))
+    }
+    /// See the WIT `list`.
+    pub fn list(
+        &self,
+        inv: &Invocation,
+        search: Option<&str>,
+        limit: u32,
+        offset: u32,
+    ) -> Result<BackupPage, CallError> {
+        self.run(inv, Operation::LIST, |p, s| p.list(s, search, limit, offset))
+    }
+    /// See the WIT `get`.
+    pub fn get(&self, inv: &Invocation, id: u64) -> Result<Backup, CallError> {
+        self.run(inv, Operation::GET, |p, s| p.get(s, id))
+    }
+    /// See the WIT `update`.
+    pub fn update(
+        &self,
+        inv: &Invocation,
+        id: u64,
+        description: Option<&str>,
+        expiry: ExpiryChange,
+    ) -> Result<Backup, CallError> {
+        self.run(inv, Operation::UPDATE, |p, s| p.update(s, id, description, expiry))
+    }
+    /// See the WIT `restore`. `data`, `public`, `translations` and `.env`
+    /// are writable for this call only; the operations layer points them at
+    /// a staging area, never at the live folders.
+    pub fn restore(&self, inv: &Invocation, id: u64) -> Result<RestoreReport, CallError> {
+        self.run(inv, Operation::RESTORE, |p, s| p.restore(s, id))
+    }
+    /// See the WIT `delete`.
+    pub fn delete(&self, inv: &Invocation, id: u64) -> Result<(), CallError> {
+        self.run(inv, Operation::DELETE, |p, s| p.delete(s, id))
+    }
+    /// See the WIT `verify`.
+    pub fn verify(&self, inv: &Invocation, id: u64) -> Result<VerifyReport, CallError> {
+        self.run(inv, Operation::VERIFY, |p, s| p.verify(s, id))
+    }
+    /// See the WIT `schedule-create`.
+    pub fn schedule_create(&self, inv: &Invocation, input: &ScheduleInput) -> Result<Schedule, CallError> {
+        self.run(inv, Operation::SCHEDULE_CREATE, |p, s| p.schedule_create(s, input))
+    }
+    /// See the WIT `schedule-list`.
+    pub fn schedule_list(&self, inv: &Invocation, limit: u32, offset: u32) -> Result<SchedulePage, CallError> {
+        self.run(inv, Operation::SCHEDULE_LIST, |p, s| p.schedule_list(s, limit, offset))
+    }
+    /// See the WIT `schedule-update`.
+    pub fn schedule_update(&self, inv: &Invocation, id: u64, patch: &SchedulePatch) -> Result<Schedule, CallError> {
+        self.run(inv, Operation::SCHEDULE_UPDATE, |p, s| p.schedule_update(s, id, patch))
+    }
+    /// See the WIT `schedule-delete`.
+    pub fn schedule_delete(&self, inv: &Invocation, id: u64) -> Result<(), CallError> {
+        self.run(inv, Operation::SCHEDULE_DELETE, |p, s| p.schedule_delete(s, id))
+    }
+    /// See the WIT `schedule-tick`.
+    pub fn schedule_tick(&self, inv: &Invocation, now: DateTime<Utc>) -> Result<TickReport, CallError> {
+        self.run(inv, Operation::SCHEDULE_TICK, |p, s| p.schedule_tick(s, now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_runtime_can_be_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Runtime>();
+        assert_send_sync::<Invocation>();
+    }
+
+    #[test]
+    fn default_limits_are_64_mib_30_s_and_2_h() {
+        let options = RuntimeOptions::default();
+        assert_eq!(options.memory_limit_bytes, 64 * 1024 * 1024);
+        assert_eq!(options.quick_deadline, Duration::from_secs(30));
+        assert_eq!(options.long_deadline, Duration::from_secs(7200));
+    }
+}

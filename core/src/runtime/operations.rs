@@ -1,0 +1,68 @@
+//! The operations of the contract, listed once: their names as the WIT
+//! exports them, and how the runtime treats each (deadline, per-tenant
+//! serialization, write access). The contract check, the version modules and
+//! the runtime's methods all use this table.
+
+use super::sandbox::TenantAccess;
+
+/// What the runtime needs to know about an operation of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Operation {
+    /// The contract's name for it.
+    pub(crate) name: &'static str,
+    /// Whether it is a long call (create, restore, verify, tick): held to
+    /// liveness and the long deadline instead of the quick one.
+    pub(crate) long: bool,
+    /// Whether it may change the tenant (serialized per tenant).
+    pub(crate) mutates: bool,
+    /// Whether it may write the data folders and `.env` (restore only).
+    pub(crate) access: TenantAccess,
+}
+
+impl Operation {
+    const fn new(name: &'static str, long: bool, mutates: bool) -> Self {
+        Operation { name, long, mutates, access: TenantAccess::ReadOnly }
+    }
+
+    /// `create`.
+    pub(crate) const CREATE: Operation = Operation::new("create", true, true);
+    /// `list`.
+    pub(crate) const LIST: Operation = Operation::new("list", false, false);
+    /// `get`.
+    pub(crate) const GET: Operation = Operation::new("get", false, false);
+    /// `update`.
+    pub(crate) const UPDATE: Operation = Operation::new("update", false, true);
+    /// `restore`: the only call that may write the data folders and `.env`.
+    pub(crate) const RESTORE: Operation =
+        Operation { name: "restore", long: true, mutates: true, access: TenantAccess::ReadWrite };
+    /// `delete`.
+    pub(crate) const DELETE: Operation = Operation::new("delete", false, true);
+    /// `verify`.
+    pub(crate) const VERIFY: Operation = Operation::new("verify", true, false);
+    /// `schedule-create`.
+    pub(crate) const SCHEDULE_CREATE: Operation = Operation::new("schedule-create", false, true);
+    /// `schedule-list`.
+    pub(crate) const SCHEDULE_LIST: Operation = Operation::new("schedule-list", false, false);
+    /// `schedule-update`.
+    pub(crate) const SCHEDULE_UPDATE: Operation = Operation::new("schedule-update", false, true);
+    /// `schedule-delete`.
+    pub(crate) const SCHEDULE_DELETE: Operation = Operation::new("schedule-delete", false, true);
+    /// `schedule-tick`.
+    pub(crate) const SCHEDULE_TICK: Operation = Operation::new("schedule-tick", true, true);
+
+    /// Every operation, in the contract's order.
+    pub(crate) const ALL: [Operation; 12] = [
+        Operation::CREATE,
+        Operation::LIST,
+        Operation::GET,
+        Operation::UPDATE,
+        Operation::RESTORE,
+        Operation::DELETE,
+        Operation::VERIFY,
+        Operation::SCHEDULE_CREATE,
+        Operation::SCHEDULE_LIST,
+        Operation::SCHEDULE_UPDATE,
+        Operation::SCHEDULE_DELETE,
+        Operation::SCHEDULE_TICK,
+    ];
+}

@@ -1,0 +1,177 @@
+//! The browser session: the `kinesis_session` cookie carrying the API token,
+//! the CSRF token the pages send back, and the pre-session cookie that
+//! protects the sign-in form itself.
+//!
+//! The session cookie is HttpOnly (page scripts never see the token) and
+//! SameSite=Strict (no other site's page sends it). Page scripts prove they
+//! run on our pages with the `X-CSRF-Token` header, whose value
+//! (`auth::csrf_token`, an HMAC of the token) is embedded in the page.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::SET_COOKIE;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore as _;
+
+use crate::auth::{self, AuthError, SESSION_COOKIE};
+use crate::db::{Role, User};
+use crate::http::AppState;
+use crate::web::error::WebError;
+
+/// The pre-session cookie: a random nonce that the sign-in form must echo.
+pub const LOGIN_COOKIE: &str = "kinesis_login";
+/// Where the sign-in page lives (also the path of [`LOGIN_COOKIE`]).
+pub const LOGIN_PATH: &str = "/web/login";
+
+/// A signed-in user as the pages need them.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Who is signed in.
+    pub user: User,
+    /// The value page scripts send as `X-CSRF-Token`.
+    pub csrf: String,
+}
+
+impl Session {
+    /// The session of a request, if its cookie holds a valid token. `Ok(None)`
+    /// when there is no cookie or the token is expired or invalid.
+    pub async fn of(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, WebError> {
+        let Some(token) = auth::session_cookie(headers) else {
+            return Ok(None);
+        };
+        match auth::verify_token(state, &token).await {
+            Ok(user) => {
+                let csrf = auth::csrf_token(&state.settings().token_secret, &token);
+                Ok(Some(Session { user, csrf }))
+            }
+            Err(AuthError::Database(error)) => Err(WebError::Auth(error.to_string())),
+            // Expired, forged, or the user is gone: simply not signed in.
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Whether this user may see and manage backups.
+    pub fn is_root(&self) -> bool {
+        self.user.role == Role::Root
+    }
+
+    /// Whether `sent` is this session's CSRF token (constant time).
+    pub fn csrf_matches(&self, sent: &str) -> bool {
+        constant_time_eq(self.csrf.as_bytes(), sent.as_bytes())
+    }
+}
+
+/// Extractor for pages that need a signed-in user: without a valid session
+/// the browser is sent to the sign-in page.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub Session);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match Session::of(state, &parts.headers).await {
+            Ok(Some(session)) => Ok(SignedIn(session)),
+            Ok(None) => Err(Redirect::to(LOGIN_PATH).into_response()),
+            Err(error) => Err(error.into_response()),
+        }
+    }
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub use crate::auth::cookie;
+
+/// `Set-Cookie` for the session: the token, for every path, for this browser
+/// session (the token itself expires on the server).
+pub fn set_session_cookie(token: &str) -> (axum::http::HeaderName, HeaderValue) {
+    set_cookie(SESSION_COOKIE, token, "/", None)
+}
+
+/// `Set-Cookie` that removes the session cookie.
+pub fn clear_session_cookie() -> (axum::http::HeaderName, HeaderValue) {
+    set_cookie(SESSION_COOKIE, "", "/", Some(0))
+}
+
+/// `Set-Cookie` for the sign-in form's nonce (one hour).
+pub fn set_login_cookie(nonce: &str) -> (axum::http::HeaderName, HeaderValue) {
+    set_cookie(LOGIN_COOKIE, nonce, LOGIN_PATH, Some(3600))
+}
+
+/// `Set-Cookie` that removes the sign-in nonce.
+pub fn clear_login_cookie() -> (axum::http::HeaderName, HeaderValue) {
+    set_cookie(LOGIN_COOKIE, "", LOGIN_PATH, Some(0))
+}
+
+fn set_cookie(name: &str, value: &str, path: &str, max_age: Option<u32>) -> (axum::http::HeaderName, HeaderValue) {
+    let mut text = format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict");
+    if let Some(seconds) = max_age {
+        text.push_str(&format!("; Max-Age={seconds}"));
+    }
+    // Tokens and nonces are base64url/ASCII; anything else would be a bug upstream.
+    let value =
+        HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("kinesis_invalid=; Max-Age=0"));
+    (SET_COOKIE, value)
+}
+
+/// A fresh random nonce for the sign-in form (256 bits, base64url).
+pub fn new_nonce() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Compares two secrets without leaking where they differ through timing.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::header::COOKIE;
+
+    fn headers(lines: &[&str]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for line in lines {
+            map.append(COOKIE, HeaderValue::from_str(line).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn finds_a_cookie_among_several_headers_and_pairs() {
+        let map = headers(&["a=1; kinesis_login=abc.def", "b=xyz"]);
+        assert_eq!(cookie(&map, LOGIN_COOKIE), Some("abc.def"));
+        assert_eq!(cookie(&map, "b"), Some("xyz"));
+        assert_eq!(cookie(&map, "missing"), None);
+    }
+
+    #[test]
+    fn an_empty_cookie_counts_as_missing_and_names_match_exactly() {
+        let map = headers(&["kinesis_login=; xb=1"]);
+        assert_eq!(cookie(&map, LOGIN_COOKIE), None);
+        assert_eq!(cookie(&map, "b"), None);
+    }
+
+    #[test]
+    fn session_cookie_is_http_only_and_strict() {
+        let (_, value) = set_session_cookie("tok");
+        let text = value.to_str().unwrap();
+        assert!(text.starts_with("kinesis_session=tok; Path=/;"), "{text}");
+        assert!(text.contains("HttpOnly") && text.contains("SameSite=Strict"), "{text}");
+        assert!(clear_session_cookie().1.to_str().unwrap().contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn nonces_differ_and_compare_in_constant_time() {
+        let (a, b) = (new_nonce(), new_nonce());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert!(constant_time_eq(a.as_bytes(), a.as_bytes()));
+        assert!(!constant_time_eq(a.as_bytes(), b.as_bytes()));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

@@ -1,0 +1,81 @@
+//! Opening a served tenant: the tenant folder (lock, recovery), its
+//! settings and database, the first ROOT user, the plugin, and the
+//! operations layer over them. The server and an embedding application
+//! both start here.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use kinesis_backup_core::ops::Backups;
+use kinesis_backup_core::runtime::{LoadError, PluginSource, Runtime, RuntimeOptions};
+use kinesis_backup_core::tenant::settings::{Settings, SettingsError};
+use kinesis_backup_core::tenant::{Access, Tenant, TenantError};
+use tokio::task::JoinHandle;
+
+use super::state::AppState;
+use super::{router, scheduler};
+use crate::auth::first_start::{self, FirstStartError, SeededRoot};
+use crate::db::engine::LiveDatabase;
+use crate::db::{Db, DbError, DbGate};
+
+/// Why a tenant could not be opened for serving.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The tenant folder could not be opened.
+    #[error(transparent)]
+    Tenant(#[from] TenantError),
+    /// `.env` could not be read or holds a bad setting.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// The database could not be opened.
+    #[error(transparent)]
+    Database(#[from] DbError),
+    /// The first ROOT user could not be created.
+    #[error(transparent)]
+    FirstStart(#[from] FirstStartError),
+    /// The plugin was refused.
+    #[error(transparent)]
+    Plugin(#[from] LoadError),
+    /// A startup task stopped unexpectedly.
+    #[error("a startup task stopped unexpectedly: {0}")]
+    Task(String),
+}
+
+/// A tenant opened for serving.
+pub struct App {
+    /// What the handlers share.
+    pub state: AppState,
+    /// The ROOT user created on this first start, if it was one.
+    pub seeded: Option<SeededRoot>,
+}
+
+impl App {
+    /// Opens the tenant at `root` with `plugin`. The first ROOT user's
+    /// password is checked before anything is written, so a refused first
+    /// start changes nothing on disk.
+    pub async fn open(root: &Path, plugin: PluginSource, options: RuntimeOptions) -> Result<App, OpenError> {
+        first_start::check_password_from_env()?;
+        let tenant = Tenant::open(root, Access::Write)?;
+        let settings = Settings::load_or_init(tenant.dirs())?;
+        let gate = Arc::new(DbGate::new(Db::create(&tenant.dirs().data)?));
+        let seeded = first_start::seed_root_user(&gate).await?;
+        let runtime = tokio::task::spawn_blocking(move || Runtime::load(plugin, options))
+            .await
+            .map_err(|err| OpenError::Task(err.to_string()))??;
+        tracing::info!("plugin loaded: {}", runtime.describe());
+        let engine = Arc::new(LiveDatabase::new(gate.clone(), tenant.dirs().data.clone()));
+        let backups = Arc::new(Backups::new(tenant, Arc::new(runtime), engine));
+        Ok(App { state: AppState::new(backups, gate, settings), seeded })
+    }
+
+    /// Every route: the JSON API, the tenant's files and the web pages.
+    pub fn router(&self) -> Router {
+        router::build(self.state.clone())
+    }
+
+    /// Starts the schedule timer; abort the handle to stop it.
+    pub fn spawn_timer(&self) -> JoinHandle<()> {
+        tokio::spawn(scheduler::run(self.state.clone()))
+    }
+}

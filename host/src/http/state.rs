@@ -1,0 +1,53 @@
+//! What every handler and the timer share: the tenant's backups (the
+//! operations layer), its database and its settings.
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use kinesis_backup_core::ops::{Backups, OpsError};
+use kinesis_backup_core::tenant::settings::{Settings, SettingsError};
+
+use super::response::ApiError;
+use crate::db::DbGate;
+
+/// The server's shared state (cheap to clone).
+#[derive(Clone)]
+pub struct AppState {
+    /// The tenant's backups.
+    pub backups: Arc<Backups>,
+    /// The tenant's database.
+    pub db: Arc<DbGate>,
+    settings: Arc<RwLock<Settings>>,
+}
+
+impl AppState {
+    /// The state of a server over `backups`, `db` and `settings`.
+    pub fn new(backups: Arc<Backups>, db: Arc<DbGate>, settings: Settings) -> AppState {
+        AppState { backups, db, settings: Arc::new(RwLock::new(settings)) }
+    }
+
+    /// The current settings.
+    pub fn settings(&self) -> Settings {
+        self.settings.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Reads `.env` again (after a restore replaced it).
+    pub fn reload_settings(&self) -> Result<(), SettingsError> {
+        let fresh = Settings::load_or_init(self.backups.tenant().dirs())?;
+        *self.settings.write().unwrap_or_else(PoisonError::into_inner) = fresh;
+        Ok(())
+    }
+
+    /// Runs a backup operation on the blocking pool: operations are
+    /// synchronous and may take minutes. The work finishes even when the
+    /// request that started it goes away.
+    pub async fn ops<T, F>(&self, operation: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Backups) -> Result<T, OpsError> + Send + 'static,
+    {
+        let backups = self.backups.clone();
+        tokio::task::spawn_blocking(move || operation(&backups).map_err(ApiError::from))
+            .await
+            .map_err(|err| ApiError::internal(format!("a background task stopped unexpectedly: {err}")))?
+    }
+}

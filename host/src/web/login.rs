@@ -1,0 +1,121 @@
+//! Signing in and out: `/web/login` (form and submit) and `/web/logout`.
+//!
+//! The sign-in form is protected against login CSRF by a nonce held both in a
+//! SameSite=Strict, HttpOnly pre-session cookie and in a hidden field: a form
+//! posted from another site carries neither. Signing out needs the session's
+//! CSRF token in the form.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::auth::{self, AuthError};
+use crate::http::AppState;
+
+use super::error::WebError;
+use crate::auth::session::{self, LOGIN_COOKIE, LOGIN_PATH, Session};
+
+/// Where a successful sign-in lands.
+pub const HOME_PATH: &str = "/web/backups";
+
+/// The sign-in page.
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    nonce: &'a str,
+    username: &'a str,
+    error: Option<&'a str>,
+}
+
+/// What the sign-in form sends.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    nonce: String,
+}
+
+/// What the sign-out form sends.
+#[derive(Debug, Deserialize)]
+pub struct LogoutForm {
+    csrf: String,
+}
+
+/// Query of `GET /web/login`: `expired=1` when a page was sent here because its session ended.
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    #[serde(default)]
+    expired: Option<String>,
+}
+
+/// Draws the sign-in form with a fresh nonce (and its cookie).
+fn form_page(status: StatusCode, username: &str, error: Option<&str>) -> Result<Response, WebError> {
+    let nonce = session::new_nonce();
+    let html = LoginPage { nonce: &nonce, username, error }.render()?;
+    Ok((status, [session::set_login_cookie(&nonce)], Html(html)).into_response())
+}
+
+/// `GET /web/login`: the form, or straight to the backups when already signed in.
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<LoginQuery>,
+) -> Result<Response, WebError> {
+    if Session::of(&state, &headers).await?.is_some() {
+        return Ok(Redirect::to(HOME_PATH).into_response());
+    }
+    let notice = query.expired.is_some().then_some("Your session has ended. Please sign in again.");
+    form_page(StatusCode::OK, "", notice)
+}
+
+/// `POST /web/login`: checks the nonce and the credentials; on success sets
+/// the session cookie and redirects to the backups.
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let Ok(Form(form)) = form else {
+        return form_page(StatusCode::BAD_REQUEST, "", Some("Enter a username and a password."));
+    };
+    let nonce_ok = session::cookie(&headers, LOGIN_COOKIE)
+        .is_some_and(|cookie| session::constant_time_eq(cookie.as_bytes(), form.nonce.as_bytes()));
+    if !nonce_ok {
+        return form_page(
+            StatusCode::FORBIDDEN,
+            &form.username,
+            Some("This sign-in form has expired or came from another site. Please sign in again."),
+        );
+    }
+    match auth::login(&state, &form.username, &form.password).await {
+        Ok((user, token)) => {
+            tracing::info!(user = user.id, "signed in to the web pages");
+            // AppendHeaders: a plain array would keep only the last Set-Cookie.
+            let cookies = AppendHeaders([session::set_session_cookie(&token), session::clear_login_cookie()]);
+            Ok((cookies, Redirect::to(HOME_PATH)).into_response())
+        }
+        Err(AuthError::Database(error)) => Err(WebError::Auth(error.to_string())),
+        Err(_) => form_page(StatusCode::UNAUTHORIZED, &form.username, Some("Wrong username or password.")),
+    }
+}
+
+/// `POST /web/logout`: clears the session cookie. Needs the page's CSRF token
+/// while the session is valid; an ended session is simply cleared.
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<LogoutForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    if let Some(session) = Session::of(&state, &headers).await? {
+        let sent = form.map(|Form(form)| form.csrf).unwrap_or_default();
+        if !session.csrf_matches(&sent) {
+            return Err(WebError::FormExpired);
+        }
+        tracing::info!(user = session.user.id, "signed out of the web pages");
+    }
+    Ok(([session::clear_session_cookie()], Redirect::to(LOGIN_PATH)).into_response())
+}

@@ -1,0 +1,91 @@
+//! Build-script helper: builds a crate of this workspace as a
+//! `wasm32-wasip2` component, so that `cargo build` of the host (or of the
+//! tests) produces the plugin without a separate step.
+//!
+//! The nested cargo uses its own target directory (`target/wasm`) so it never
+//! waits on the lock of the outer build, and adds the `wasm32-wasip2` target
+//! through rustup when the toolchain lacks it (rustup only installs the
+//! targets of `rust-toolchain.toml` when it installs the toolchain itself).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The target every component is built for.
+pub const TARGET: &str = "wasm32-wasip2";
+
+/// Builds `packages` (members of the workspace rooted at `workspace`) for
+/// `wasm32-wasip2` in release mode, in one cargo run, and returns the paths
+/// of their `.wasm` files in the same order.
+///
+/// Panics with a message that says what to do when the build fails: build
+/// scripts report errors by panicking.
+pub fn build_components(workspace: &Path, packages: &[&str]) -> Vec<PathBuf> {
+    ensure_target_installed(workspace);
+    let target_dir = workspace.join("target").join("wasm");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace).args(["build", "--release", "--target", TARGET]);
+    for package in packages {
+        cmd.args(["-p", package]);
+    }
+    cmd.arg("--target-dir").arg(&target_dir);
+    // The outer build's settings are for the host target, not for wasm.
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_MAKEFLAGS",
+        "MAKEFLAGS",
+        "MFLAGS",
+    ] {
+        cmd.env_remove(var);
+    }
+    // SIMD makes the compression and hashing loops faster; every wasmtime
+    // version this host supports enables simd128.
+    cmd.env("CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS", "-C target-feature=+simd128");
+    let status = cmd.status().unwrap_or_else(|e| panic!("could not run cargo to build {packages:?}: {e}"));
+    if !status.success() {
+        panic!("building {packages:?} for {TARGET} failed (see the cargo output above)");
+    }
+    packages
+        .iter()
+        .map(|package| {
+            let file = target_dir.join(TARGET).join("release").join(format!("{}.wasm", package.replace('-', "_")));
+            if !file.exists() {
+                panic!("cargo built {package} but {} is missing", file.display());
+            }
+            file
+        })
+        .collect()
+}
+
+/// Tells cargo to rebuild the calling crate when anything under `dir`
+/// changes (the sources of a component it embeds or tests).
+pub fn rerun_if_changed(dir: &Path) {
+    println!("cargo:rerun-if-changed={}", dir.display());
+}
+
+/// Adds the wasm target through rustup when the active toolchain lacks it.
+fn ensure_target_installed(workspace: &Path) {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .current_dir(workspace)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    if sysroot.is_some_and(|root| root.join("lib").join("rustlib").join(TARGET).exists()) {
+        return;
+    }
+    let added = Command::new("rustup").args(["target", "add", TARGET]).current_dir(workspace).status();
+    match added {
+        Ok(s) if s.success() => {}
+        _ => panic!(
+            "the Rust target {TARGET} is missing and `rustup target add {TARGET}` failed; \
+             install it by hand and build again"
+        ),
+    }
+}
