@@ -8,7 +8,7 @@ use std::path::Path;
 use axum::Router;
 use kinesis_backup_core::runtime::{PluginSource, RuntimeOptions};
 
-use crate::http::{App, OpenError};
+use crate::server::{App, OpenError};
 
 /// Opens the tenant at `root` with `plugin`, starts its schedule timer, and
 /// returns `app` with the backup routes merged in. The tenant stays locked

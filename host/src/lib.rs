@@ -1,14 +1,16 @@
 //! Kinesis Backup's faces over the embeddable core
-//! ([`kinesis_backup_core`]): the command line ([`cli`]), the HTTP plumbing
-//! and API server ([`http`]), the JSON API handlers ([`api`]), the web
-//! pages ([`web`]), sign-in ([`auth`]), and the tenant's database ([`db`]),
-//! plus [`embed`] for mounting the backup routes in another axum
-//! application.
+//! ([`kinesis_backup_core`]), from the top down: the command line ([`cli`])
+//! and the API server ([`server`]); the JSON API handlers ([`api`]) and the
+//! web pages ([`web`]); sign-in and sessions ([`auth`]); the HTTP plumbing
+//! they share ([`http`]); the tenant's database ([`db`]). [`embed`] mounts
+//! the backup routes in another axum application.
 
 pub mod api;
 pub mod auth;
+pub mod blocking;
 pub mod cli;
 pub mod db;
 pub mod embed;
 pub mod http;
+pub mod server;
 pub mod web;

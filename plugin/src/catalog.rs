@@ -14,11 +14,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::archive::hashing::sha256_file;
-use crate::archive::name::{is_partial_name, parse_archive_name};
+use crate::archive::name::{is_partial_name, is_previous_folder_name, is_staging_folder_name, parse_archive_name};
 use crate::error::{PluginError, Result};
 use crate::host::Context;
 use crate::records::{Backup, BackupPage, Schedule};
-use crate::restore::{is_previous_folder_name, is_staging_folder_name};
 
 /// File name of the catalog inside `backups/`.
 pub const CATALOG_FILE: &str = "catalog.json";

@@ -8,30 +8,13 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::archive::entry_path::{CONTENT_ROOTS, EntryPath};
+use crate::archive::name::{previous_folder_name, staging_folder_name};
 use crate::archive::read::{ExtractSink, read_archive};
 use crate::catalog::Catalog;
 use crate::error::{PluginError, Result};
 use crate::fast_write::NewFile;
 use crate::host::{Context, LogLevel};
 use crate::records::RestoreReport;
-
-const STAGING_PREFIX: &str = ".restore-";
-const PREVIOUS_PREFIX: &str = ".restore-previous-";
-
-/// Name of the folder backup `id` is extracted into before the swap.
-pub fn staging_folder_name(id: u64) -> String {
-    format!("{STAGING_PREFIX}{id}")
-}
-
-/// Whether `name` is a staging folder (safe to delete when no restore runs).
-pub fn is_staging_folder_name(name: &str) -> bool {
-    name.strip_prefix(STAGING_PREFIX).is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// Whether `name` is a folder holding the files from before a restore.
-pub fn is_previous_folder_name(name: &str) -> bool {
-    name.starts_with(PREVIOUS_PREFIX)
-}
 
 /// Replaces `.env`, `data/`, `public/` and `translations/` with the content
 /// of backup `id`. The archive is checked completely first; when anything
@@ -60,7 +43,7 @@ pub fn restore(ctx: Context, id: u64) -> Result<RestoreReport> {
             return Err(err);
         }
     };
-    let previous_dir = ctx.roots.backups.join(format!("{PREVIOUS_PREFIX}{id}-{now}"));
+    let previous_dir = ctx.roots.backups.join(previous_folder_name(id, now));
     let env = staging.env.take();
     swap_in(ctx, &staging_dir, &previous_dir, env.as_deref())
         .map_err(|err| PluginError::Storage(format!("backup {id} was not restored: {err}")))?;

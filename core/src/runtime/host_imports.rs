@@ -1,14 +1,28 @@
-//! The contract's `host` interface: what the plugin gets besides its four
-//! folders (the clock, the tenant's `.env`, the log, progress reports).
+//! The host's side of the contract's `host` interface, independent of the
+//! contract version: the clock, the tenant's `.env`, the log (within its
+//! budget) and progress reports. Each version module implements its
+//! generated `Host` trait by calling these.
 
 use std::sync::Arc;
 
-use super::since_v1_0_0::{to_wit_time, wit, wit_host};
+use chrono::{DateTime, Utc};
+
+use super::budget::LogBudget;
 use super::{Clock, ProgressFn};
 use crate::tenant::TenantDirs;
 
-/// Longest log line kept from the plugin; the rest is cut.
-const MAX_LOG_LINE: usize = 4096;
+/// How important a plugin's log line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogLevel {
+    /// Detail for developers.
+    Debug,
+    /// Normal progress.
+    Info,
+    /// Something odd that did not stop the operation.
+    Warn,
+    /// Something failed.
+    Error,
+}
 
 /// The per-call state behind the `host` imports.
 pub(crate) struct HostContext {
@@ -22,52 +36,52 @@ pub(crate) struct HostContext {
     pub clock: Arc<dyn Clock>,
     /// Where progress reports go.
     pub progress: Option<ProgressFn>,
+    /// What the plugin may still log.
+    pub log: LogBudget,
 }
 
-impl wit::Host for HostContext {}
-
-impl wit_host::Host for HostContext {
-    fn now(&mut self) -> wit::Timestamp {
-        to_wit_time(self.clock.now())
+impl HostContext {
+    /// The host's time.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
-    fn read_env(&mut self) -> Result<Vec<u8>, String> {
+    /// The tenant's `.env`.
+    pub(crate) fn read_env(&self) -> Result<Vec<u8>, String> {
         self.dirs.read_env().map_err(|e| e.to_string())
     }
 
-    fn write_env(&mut self, contents: Vec<u8>) -> Result<(), String> {
+    /// Replaces the tenant's `.env` (restore only).
+    pub(crate) fn write_env(&self, contents: &[u8]) -> Result<(), String> {
         if !self.env_writable {
             return Err(format!("write-env is only allowed during restore, not during {}", self.operation));
         }
-        self.dirs.write_env(&contents).map_err(|e| e.to_string())
+        self.dirs.write_env(contents).map_err(|e| e.to_string())
     }
 
-    fn log(&mut self, level: wit_host::LogLevel, message: String) {
-        let message = cut(&message, MAX_LOG_LINE);
+    /// Writes a plugin's log line, within the call's budget.
+    pub(crate) fn log(&mut self, level: LogLevel, message: &str) {
+        let Some(message) = self.log.admit(message) else { return };
         let operation = self.operation;
         match level {
-            wit_host::LogLevel::Debug => tracing::debug!(target: "kinesis_backup::plugin", operation, "{message}"),
-            wit_host::LogLevel::Info => tracing::info!(target: "kinesis_backup::plugin", operation, "{message}"),
-            wit_host::LogLevel::Warn => tracing::warn!(target: "kinesis_backup::plugin", operation, "{message}"),
-            wit_host::LogLevel::Error => tracing::error!(target: "kinesis_backup::plugin", operation, "{message}"),
+            LogLevel::Debug => tracing::debug!(target: "kinesis_backup::plugin", operation, "{message}"),
+            LogLevel::Info => tracing::info!(target: "kinesis_backup::plugin", operation, "{message}"),
+            LogLevel::Warn => tracing::warn!(target: "kinesis_backup::plugin", operation, "{message}"),
+            LogLevel::Error => tracing::error!(target: "kinesis_backup::plugin", operation, "{message}"),
         }
     }
 
-    fn progress(&mut self, done: u64, total: u64) {
+    /// Passes a progress report on.
+    pub(crate) fn progress(&mut self, done: u64, total: u64) {
         if let Some(progress) = &self.progress {
             progress(done, total);
         }
     }
-}
 
-/// `text` cut to at most `max` bytes on a character boundary.
-fn cut(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
+    /// Ends the call: says in one line what the budget dropped.
+    pub(crate) fn finish(&self) {
+        if let Some(dropped) = self.log.dropped() {
+            tracing::warn!(target: "kinesis_backup::plugin", operation = self.operation, "{dropped}");
+        }
     }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }

@@ -6,31 +6,17 @@ use std::time::Instant;
 
 use wasmtime::component::ResourceTable;
 use wasmtime::{PoolConcurrencyLimitError, Store};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use super::budget::LogBudget;
 use super::captured_output::CapturedOutput;
 use super::engine::ticks_for;
 use super::host_imports::HostContext;
 use super::limits::{Failure, MemoryLimiter};
 use super::operations::Operation;
-use super::plugin::{Answer, Contract};
+use super::operations::{Answer, Contract};
 use super::sandbox::{TenantAccess, wasi_ctx};
+use super::store::CallState;
 use super::{CallError, Invocation, Runtime};
-
-/// The data of one call's `Store`.
-pub(crate) struct CallState {
-    wasi: WasiCtx,
-    table: ResourceTable,
-    limiter: MemoryLimiter,
-    /// Behind the contract's `host` imports.
-    pub(crate) host: HostContext,
-}
-
-impl WasiView for CallState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
-    }
-}
 
 impl Runtime {
     /// Runs `call` on a fresh instance for `inv` under `op`'s rules.
@@ -57,6 +43,7 @@ impl Runtime {
                 env_writable: op.access == TenantAccess::ReadWrite,
                 clock: inv.clock.clone(),
                 progress: inv.progress.clone(),
+                log: LogBudget::default(),
             },
         };
         let mut store = Store::new(&self.engine, state);
@@ -76,6 +63,7 @@ impl Runtime {
 
         stdout.log_lines("stdout", op.name, false);
         stderr.log_lines("stderr", op.name, true);
+        store.data().host.finish();
         tracing::debug!(operation = op.name, elapsed_ms = started.elapsed().as_millis() as u64, "plugin call finished");
 
         match outcome {

@@ -10,6 +10,7 @@
 //! (memory, failure classification), `host_imports` and `captured_output`
 //! (what the plugin may say), `tenant_mutexes` (serialized changes).
 
+mod budget;
 mod cache;
 mod captured_output;
 mod contract;
@@ -23,6 +24,7 @@ mod operations;
 mod plugin;
 mod sandbox;
 mod since_v1_0_0;
+mod store;
 mod tenant_mutexes;
 
 pub use cache::ArtifactOrigin;

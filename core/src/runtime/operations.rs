@@ -1,9 +1,47 @@
 //! The operations of the contract, listed once: their names as the WIT
-//! exports them, and how the runtime treats each (deadline, per-tenant
-//! serialization, write access). The contract check, the version modules and
-//! the runtime's methods all use this table.
+//! exports them and how the runtime treats each (deadline, per-tenant
+//! serialization, write access) in [`Operation`], and their signatures in
+//! the host's types in [`Contract`], which every version module implements.
+//! The contract check, the version modules and the runtime's methods all
+//! use these.
 
+use chrono::{DateTime, Utc};
+use wasmtime::Store;
+
+use super::CallError;
 use super::sandbox::TenantAccess;
+use super::store::CallState;
+use crate::model::{
+    Backup, BackupPage, ExpiryChange, RestoreReport, Schedule, ScheduleInput, SchedulePage, SchedulePatch, TickReport,
+    VerifyReport,
+};
+
+/// What one call answers: a trap or host failure (outer), or the plugin's
+/// answer in the host's model (inner).
+pub(crate) type Answer<T> = wasmtime::Result<Result<T, CallError>>;
+
+/// The operations of the contract in the host's types; each version module
+/// implements it for its instantiated bindings.
+pub(crate) trait Contract {
+    fn create(&self, s: &mut Store<CallState>, description: &str, expiry: Option<DateTime<Utc>>) -> Answer<Backup>;
+    fn list(&self, s: &mut Store<CallState>, search: Option<&str>, limit: u32, offset: u32) -> Answer<BackupPage>;
+    fn get(&self, s: &mut Store<CallState>, id: u64) -> Answer<Backup>;
+    fn update(
+        &self,
+        s: &mut Store<CallState>,
+        id: u64,
+        description: Option<&str>,
+        expiry: ExpiryChange,
+    ) -> Answer<Backup>;
+    fn restore(&self, s: &mut Store<CallState>, id: u64) -> Answer<RestoreReport>;
+    fn delete(&self, s: &mut Store<CallState>, id: u64) -> Answer<()>;
+    fn verify(&self, s: &mut Store<CallState>, id: u64) -> Answer<VerifyReport>;
+    fn schedule_create(&self, s: &mut Store<CallState>, input: &ScheduleInput) -> Answer<Schedule>;
+    fn schedule_list(&self, s: &mut Store<CallState>, limit: u32, offset: u32) -> Answer<SchedulePage>;
+    fn schedule_update(&self, s: &mut Store<CallState>, id: u64, patch: &SchedulePatch) -> Answer<Schedule>;
+    fn schedule_delete(&self, s: &mut Store<CallState>, id: u64) -> Answer<()>;
+    fn schedule_tick(&self, s: &mut Store<CallState>, now: DateTime<Utc>) -> Answer<TickReport>;
+}
 
 /// What the runtime needs to know about an operation of the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

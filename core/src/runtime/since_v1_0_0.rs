@@ -10,8 +10,9 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store};
 
 use super::contract::{self, ContractSpec};
-use super::invoke::CallState;
-use super::plugin::{Answer, Contract};
+use super::host_imports::{HostContext, LogLevel};
+use super::operations::{Answer, Contract};
+use super::store::CallState;
 use super::{CallError, LoadError};
 use crate::model;
 
@@ -20,8 +21,8 @@ wasmtime::component::bindgen!({
     world: "backup-plugin",
 });
 
-pub(crate) use kinesis::backup::host as wit_host;
-pub(crate) use kinesis::backup::types as wit;
+use kinesis::backup::host as wit_host;
+use kinesis::backup::types as wit;
 
 /// The contract version of this module.
 pub(crate) const VERSION: &str = "1.0.0";
@@ -50,6 +51,32 @@ pub(crate) fn prepare(engine: &Engine, component: &Component) -> Result<Pre, Loa
         .map_err(|e| LoadError::ContractMismatch(format!("its imports do not match what this host provides: {e:#}")))?;
     BackupPluginPre::new(pre)
         .map_err(|e| LoadError::ContractMismatch(format!("its exports do not match the contract: {e:#}")))
+}
+
+impl wit::Host for HostContext {}
+
+impl wit_host::Host for HostContext {
+    fn now(&mut self) -> wit::Timestamp {
+        to_wit_time(HostContext::now(self))
+    }
+    fn read_env(&mut self) -> Result<Vec<u8>, String> {
+        HostContext::read_env(self)
+    }
+    fn write_env(&mut self, contents: Vec<u8>) -> Result<(), String> {
+        HostContext::write_env(self, &contents)
+    }
+    fn log(&mut self, level: wit_host::LogLevel, message: String) {
+        let level = match level {
+            wit_host::LogLevel::Debug => LogLevel::Debug,
+            wit_host::LogLevel::Info => LogLevel::Info,
+            wit_host::LogLevel::Warn => LogLevel::Warn,
+            wit_host::LogLevel::Error => LogLevel::Error,
+        };
+        HostContext::log(self, level, &message);
+    }
+    fn progress(&mut self, done: u64, total: u64) {
+        HostContext::progress(self, done, total);
+    }
 }
 
 /// A 1.0.0 answer in the host's model.

@@ -27,7 +27,7 @@ pub async fn translations(State(state): State<AppState>, Path(path): Path<String
 async fn serve(base: PathBuf, folder: &str, relative: String) -> Result<Response, ApiError> {
     let content_type = content_type(&relative);
     let not_found = ApiError::not_found(format!("no file {relative:?} in {folder}/"));
-    let opened = tokio::task::spawn_blocking(move || open_regular(&base, &relative))
+    let opened = crate::blocking::on_blocking_pool(move || open_regular(&base, &relative))
         .await
         .map_err(|err| ApiError::internal(format!("opening the file stopped unexpectedly: {err}")))?
         .map_err(|err| match err {

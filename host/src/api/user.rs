@@ -47,7 +47,7 @@ pub async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body)
     caller.root(body.uid)?;
     let NewUser { username, password, role } = body.user;
     let role: Role = role.parse().map_err(db_error)?;
-    let hash = tokio::task::spawn_blocking(move || password::hash(&password))
+    let hash = crate::blocking::on_blocking_pool(move || password::hash(&password))
         .await
         .map_err(|err| ApiError::internal(format!("password hashing stopped unexpectedly: {err}")))?
         .map_err(|err| match err {

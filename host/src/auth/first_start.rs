@@ -61,7 +61,7 @@ pub async fn seed_root_user(db: &DbGate) -> Result<Option<SeededRoot>, FirstStar
     let from_env = password_from_env();
     let generated = from_env.is_none().then(|| Alphanumeric.sample_string(&mut rand::rng(), GENERATED_PASSWORD_CHARS));
     let chosen = from_env.or_else(|| generated.clone()).unwrap_or_default();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&chosen))
+    let hash = crate::blocking::on_blocking_pool(move || password::hash(&chosen))
         .await
         .map_err(|err| FirstStartError::Worker(err.to_string()))?
         .map_err(FirstStartError::Password)?;

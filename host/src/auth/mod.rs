@@ -70,7 +70,7 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> Result<(
     let name = username.to_owned();
     let credentials = state.db.read(move |db| db.credentials(&name)).await?;
     let password = password.to_owned();
-    let (user, matched) = tokio::task::spawn_blocking(move || match credentials {
+    let (user, matched) = crate::blocking::on_blocking_pool(move || match credentials {
         Some((user, hash)) => {
             let matched = password::matches(&password, &hash);
             (Some(user), matched)

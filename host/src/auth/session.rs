@@ -7,19 +7,16 @@
 //! run on our pages with the `X-CSRF-Token` header, whose value
 //! (`auth::csrf_token`, an HMAC of the token) is embedded in the page.
 
-use axum::extract::FromRequestParts;
 use axum::http::header::SET_COOKIE;
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Redirect, Response};
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore as _;
 
 use crate::auth::{self, AuthError, SESSION_COOKIE};
-use crate::db::{Role, User};
+use crate::db::{DbError, Role, User};
 use crate::http::AppState;
-use crate::web::error::WebError;
 
 /// The pre-session cookie: a random nonce that the sign-in form must echo.
 pub const LOGIN_COOKIE: &str = "kinesis_login";
@@ -38,7 +35,7 @@ pub struct Session {
 impl Session {
     /// The session of a request, if its cookie holds a valid token. `Ok(None)`
     /// when there is no cookie or the token is expired or invalid.
-    pub async fn of(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, WebError> {
+    pub async fn of(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, DbError> {
         let Some(token) = auth::session_cookie(headers) else {
             return Ok(None);
         };
@@ -47,7 +44,7 @@ impl Session {
                 let csrf = auth::csrf_token(&state.settings().token_secret, &token);
                 Ok(Some(Session { user, csrf }))
             }
-            Err(AuthError::Database(error)) => Err(WebError::Auth(error.to_string())),
+            Err(AuthError::Database(error)) => Err(error),
             // Expired, forged, or the user is gone: simply not signed in.
             Err(_) => Ok(None),
         }
@@ -61,23 +58,6 @@ impl Session {
     /// Whether `sent` is this session's CSRF token (constant time).
     pub fn csrf_matches(&self, sent: &str) -> bool {
         constant_time_eq(self.csrf.as_bytes(), sent.as_bytes())
-    }
-}
-
-/// Extractor for pages that need a signed-in user: without a valid session
-/// the browser is sent to the sign-in page.
-#[derive(Debug, Clone)]
-pub struct SignedIn(pub Session);
-
-impl FromRequestParts<AppState> for SignedIn {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match Session::of(state, &parts.headers).await {
-            Ok(Some(session)) => Ok(SignedIn(session)),
-            Ok(None) => Err(Redirect::to(LOGIN_PATH).into_response()),
-            Err(error) => Err(error.into_response()),
-        }
     }
 }
 

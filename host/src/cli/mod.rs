@@ -50,7 +50,7 @@ pub enum Command {
     #[command(subcommand)]
     Schedule(schedule::ScheduleCommand),
     /// Run the API server and web pages for this tenant.
-    Serve(crate::http::ServeArgs),
+    Serve(crate::server::ServeArgs),
 }
 
 impl Cli {
@@ -100,7 +100,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Backup(command) => backup::run(command, &cli.root, plugin, cli.json),
         Command::Schedule(command) => schedule::run(command, &cli.root, plugin, cli.json),
-        Command::Serve(args) => crate::http::run(cli.root, plugin, args)
+        Command::Serve(args) => crate::server::run(cli.root, plugin, args)
             .map(|()| ExitCode::SUCCESS)
             .map_err(|e| CliError::Serve(e.to_string())),
     }

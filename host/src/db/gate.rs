@@ -100,7 +100,7 @@ where
     T: Send + 'static,
     F: FnOnce() -> Result<T, DbError> + Send + 'static,
 {
-    tokio::task::spawn_blocking(work).await.map_err(|err| DbError::Worker(err.to_string()))?
+    crate::blocking::on_blocking_pool(work).await.map_err(|err| DbError::Worker(err.to_string()))?
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         return Err(ApiError::bad_request("the request body is empty; send a JSON object"));
     }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+    let value = serde_path_to_error::deserialize(&mut *deserializer).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if path == "." {
@@ -67,7 +67,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         } else {
             ApiError::bad_request(format!("invalid JSON body at `{path}`: {inner}"))
         }
-    })
+    })?;
+    deserializer.end().map_err(|err| {
+        ApiError::bad_request(format!(
+            "invalid JSON body: something follows the JSON object ({err}); send one object only"
+        ))
+    })?;
+    Ok(value)
 }
 
 /// Query parameters deserialized into `T`.
@@ -132,6 +138,9 @@ mod tests {
         assert!(err.message.contains("unknown field `colour`"), "{}", err.message);
         let err = parse_json::<Body>(br#"{}"#).unwrap_err();
         assert!(err.message.contains("missing field `uid`"), "{}", err.message);
+        let err = parse_json::<Body>(br#"{"uid": 1} xyz"#).unwrap_err();
+        assert!(err.message.contains("something follows the JSON object"), "{}", err.message);
+        parse_json::<Body>(b"{\"uid\": 1}\n  ").expect("trailing white space is fine");
         let err = parse_json::<Body>(b"  ").unwrap_err();
         assert!(err.message.contains("empty"), "{}", err.message);
     }

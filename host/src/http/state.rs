@@ -7,6 +7,7 @@ use kinesis_backup_core::ops::{Backups, OpsError};
 use kinesis_backup_core::tenant::settings::{Settings, SettingsError};
 
 use super::response::ApiError;
+use crate::blocking::on_blocking_pool;
 use crate::db::DbGate;
 
 /// The server's shared state (cheap to clone).
@@ -46,8 +47,8 @@ impl AppState {
         F: FnOnce(&Backups) -> Result<T, OpsError> + Send + 'static,
     {
         let backups = self.backups.clone();
-        tokio::task::spawn_blocking(move || operation(&backups).map_err(ApiError::from))
+        on_blocking_pool(move || operation(&backups).map_err(ApiError::from))
             .await
-            .map_err(|err| ApiError::internal(format!("a background task stopped unexpectedly: {err}")))?
+            .map_err(|err| ApiError::internal(err.to_string()))?
     }
 }

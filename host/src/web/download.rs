@@ -12,8 +12,8 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::error::WebError;
+use super::signed_in::SignedIn;
 use crate::api::backup::archive_response;
-use crate::auth::session::SignedIn;
 use crate::http::AppState;
 
 /// Query of the download link.

@@ -33,6 +33,12 @@ pub enum WebError {
     },
 }
 
+impl From<crate::db::DbError> for WebError {
+    fn from(err: crate::db::DbError) -> Self {
+        WebError::Auth(err.to_string())
+    }
+}
+
 impl WebError {
     fn status(&self) -> StatusCode {
         match self {

@@ -14,6 +14,7 @@ mod download;
 pub mod error;
 mod login;
 mod pages;
+mod signed_in;
 
 use axum::Router;
 use axum::http::HeaderValue;

@@ -8,7 +8,8 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::error::WebError;
-use crate::auth::session::{Session, SignedIn};
+use super::signed_in::SignedIn;
+use crate::auth::session::Session;
 
 /// Which sidebar entry is current.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,6 @@
 //! Names of the files the plugin keeps in `backups/`: finished archives
-//! (`backup-YYYYMMDD_HHMM_ID.tar.gz`, UTC) and their temporary forms.
+//! (`backup-YYYYMMDD_HHMM_ID.tar.gz`, UTC), their temporary forms, and the
+//! folders a restore stages in.
 
 use chrono::{NaiveDateTime, TimeZone, Utc};
 
@@ -37,6 +38,29 @@ pub fn parse_archive_name(name: &str) -> Option<(u64, i64)> {
     let id = id.parse().ok()?;
     let time = NaiveDateTime::parse_from_str(stamp, STAMP_FORMAT).ok()?;
     Some((id, Utc.from_utc_datetime(&time).timestamp()))
+}
+
+const STAGING_PREFIX: &str = ".restore-";
+const PREVIOUS_PREFIX: &str = ".restore-previous-";
+
+/// Name of the folder backup `id` is extracted into before the swap.
+pub fn staging_folder_name(id: u64) -> String {
+    format!("{STAGING_PREFIX}{id}")
+}
+
+/// Whether `name` is a staging folder (safe to delete when no restore runs).
+pub fn is_staging_folder_name(name: &str) -> bool {
+    name.strip_prefix(STAGING_PREFIX).is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The folder the files from before a restore of `id` at `now` are moved to.
+pub fn previous_folder_name(id: u64, now: i64) -> String {
+    format!("{PREVIOUS_PREFIX}{id}-{now}")
+}
+
+/// Whether `name` is a folder holding the files from before a restore.
+pub fn is_previous_folder_name(name: &str) -> bool {
+    name.starts_with(PREVIOUS_PREFIX)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Timelike, Utc};
 use kinesis_backup_core::model::TickReport;
 
-use super::state::AppState;
+use crate::http::AppState;
 
 /// Runs the timer forever (until the task is aborted).
 pub async fn run(state: AppState) {

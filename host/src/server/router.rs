@@ -5,10 +5,10 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
 use axum::{Router, middleware};
 
-use super::extract::BODY_LIMIT_BYTES;
-use super::request_log;
-use super::response::ApiError;
-use super::state::AppState;
+use crate::http::AppState;
+use crate::http::extract::BODY_LIMIT_BYTES;
+use crate::http::request_log;
+use crate::http::response::ApiError;
 use crate::{api, web};
 
 /// The router with every route, bound to `state`.

@@ -13,11 +13,11 @@ use kinesis_backup_core::tenant::settings::{Settings, SettingsError};
 use kinesis_backup_core::tenant::{Access, Tenant, TenantError};
 use tokio::task::JoinHandle;
 
-use super::state::AppState;
 use super::{router, scheduler};
 use crate::auth::first_start::{self, FirstStartError, SeededRoot};
 use crate::db::engine::LiveDatabase;
 use crate::db::{Db, DbError, DbGate};
+use crate::http::AppState;
 
 /// Why a tenant could not be opened for serving.
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +60,7 @@ impl App {
         let settings = Settings::load_or_init(tenant.dirs())?;
         let gate = Arc::new(DbGate::new(Db::create(&tenant.dirs().data)?));
         let seeded = first_start::seed_root_user(&gate).await?;
-        let runtime = tokio::task::spawn_blocking(move || Runtime::load(plugin, options))
+        let runtime = crate::blocking::on_blocking_pool(move || Runtime::load(plugin, options))
             .await
             .map_err(|err| OpenError::Task(err.to_string()))??;
         tracing::info!("plugin loaded: {}", runtime.describe());
