@@ -2,10 +2,14 @@
 # Runs every test of Kinesis Backup, from nothing on a fresh machine:
 #   1. installs what the browser tests need when it is missing (Debian's
 #      chromium, the npm packages in tests/browser),
-#   2. runs the Rust tests of the whole workspace: the plugin's unit tests,
-#      the conformance suite against the real component in wasmtime, hostile
-#      archives, runtime limits, the CLI and the HTTP API (each on loopback),
-#   3. runs the browser tests (Playwright driving headless chromium) against
+#   2. checks the habits: `cargo fmt --check`, and `cargo clippy` with
+#      warnings as errors over every target (the benchmark and the example
+#      included, so they cannot rot unnoticed),
+#   3. runs the Rust tests of the whole workspace: unit tests of the core,
+#      the faces and the plugin, the conformance suite against the real
+#      component in wasmtime, hostile archives, runtime limits, the CLI, the
+#      HTTP API (each on loopback) and the embedding example,
+#   4. runs the browser tests (Playwright driving headless chromium) against
 #      the built server.
 # Set KINESIS_PLUGIN_WASM=/path/to/plugin.wasm to run the conformance suite
 # against a replacement plugin instead of the default one.
@@ -15,7 +19,12 @@ cd "$(dirname "$0")/.."
 echo "==> installing browser-test dependencies when missing"
 bash tests/browser/install.sh
 
-echo "==> Rust tests (unit, conformance, hostile archives, limits, CLI, HTTP)"
+echo "==> formatting and lints"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+echo "==> Rust tests (unit, conformance, hostile archives, limits, CLI, HTTP, embedding)"
 cargo test --workspace --no-fail-fast
 
 echo "==> browser tests (headless chromium)"

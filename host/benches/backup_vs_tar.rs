@@ -143,12 +143,11 @@ struct Totals {
 /// Builds the data set under `root` unless a complete one is already there.
 fn ensure_data_set(root: &Path, scale: f64) -> Totals {
     let done = root.join(".complete");
-    if let Ok(text) = fs::read_to_string(&done) {
-        if let Some((files, bytes)) = text.trim().split_once(' ') {
-            if let (Ok(files), Ok(bytes)) = (files.parse(), bytes.parse()) {
-                return Totals { files, bytes };
-            }
-        }
+    if let Ok(text) = fs::read_to_string(&done)
+        && let Some((files, bytes)) = text.trim().split_once(' ')
+        && let (Ok(files), Ok(bytes)) = (files.parse(), bytes.parse())
+    {
+        return Totals { files, bytes };
     }
     let _ = fs::remove_dir_all(root);
     let mut rng = Rng(SEED);
@@ -216,7 +215,7 @@ fn write_file(path: &Path, size: u64, text: bool, rng: &mut Rng) {
             while chunk.len() < want {
                 let word = WORDS[(rng.next_u64() % WORDS.len() as u64) as usize];
                 chunk.extend_from_slice(word.as_bytes());
-                chunk.push(if rng.next_u64() % 12 == 0 { b'\n' } else { b' ' });
+                chunk.push(if rng.next_u64().is_multiple_of(12) { b'\n' } else { b' ' });
             }
             chunk.truncate(want);
         } else {
