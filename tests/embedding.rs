@@ -20,7 +20,8 @@ fn the_embedding_example_serves_its_own_route_and_the_backup_routes() {
     let tenant = support::Tenant::new();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let base = runtime.block_on(async {
-        let app = embed_example::host_application(tenant.root()).await.expect("the plugin loads inside the application");
+        let app =
+            embed_example::host_application(tenant.root()).await.expect("the plugin loads inside the application");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -53,8 +54,13 @@ fn the_embedding_example_serves_its_own_route_and_the_backup_routes() {
     let name = created["backup"]["name"].as_str().unwrap();
     assert!(tenant.dirs.backups.join(name).is_file(), "the archive is in the tenant's backups/");
 
-    let listed: Value =
-        client.get(format!("{base}/backup/fetch?uid=1&limit=10&offset=0")).bearer_auth(token).send().unwrap().json().unwrap();
+    let listed: Value = client
+        .get(format!("{base}/backup/fetch?uid=1&limit=10&offset=0"))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(listed["amount"], 1, "{listed}");
     drop(runtime);
 }

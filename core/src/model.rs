@@ -1,6 +1,7 @@
 //! The host's view of the contract's data: backups, schedules and reports,
-//! with times as `DateTime<Utc>`. These serialize to the JSON shapes of the
-//! HTTP API (DESIGN.md), which the CLI's `--json` output shares.
+//! with times as `DateTime<Utc>`: the "latest" types every contract version
+//! converts to. They serialize to the JSON shapes of the HTTP API
+//! (`docs/http-api.md`), which the CLI's `--json` output shares.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -102,8 +103,10 @@ pub struct SchedulePage {
     pub amount: u64,
 }
 
-/// What a new schedule is made of.
+/// What a new schedule is made of (also the `schedule` object of the
+/// HTTP API's create, which refuses unknown fields).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ScheduleInput {
     /// A name for people; not empty.
     pub name: String,

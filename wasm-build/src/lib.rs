@@ -61,6 +61,23 @@ pub fn build_components(workspace: &Path, packages: &[&str]) -> Vec<PathBuf> {
         .collect()
 }
 
+/// For a build script: builds `components` (package, environment variable)
+/// of the workspace around the calling crate, reruns when `watch` folders
+/// change, and hands each `.wasm` path to the crate as its variable
+/// (`env!("VARIABLE")`).
+pub fn embed_components(watch: &[&str], components: &[(&str, &str)]) {
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let workspace = Path::new(&manifest).parent().expect("the crate lies inside the workspace");
+    for dir in watch {
+        rerun_if_changed(&workspace.join(dir));
+    }
+    let packages: Vec<&str> = components.iter().map(|(package, _)| *package).collect();
+    let built = build_components(workspace, &packages);
+    for ((_, variable), file) in components.iter().zip(built) {
+        println!("cargo:rustc-env={variable}={}", file.display());
+    }
+}
+
 /// Tells cargo to rebuild the calling crate when anything under `dir`
 /// changes (the sources of a component it embeds or tests).
 pub fn rerun_if_changed(dir: &Path) {

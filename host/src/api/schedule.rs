@@ -16,25 +16,13 @@ use kinesis_backup_core::model::{HoursChange, ScheduleInput, SchedulePatch};
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     uid: u64,
-    schedule: NewSchedule,
-}
-
-/// The `schedule` object of a create.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewSchedule {
-    name: String,
-    cron: String,
-    #[serde(default)]
-    expiry_hours: Option<u32>,
-    enabled: bool,
+    schedule: ScheduleInput,
 }
 
 /// `POST /backup/schedule/create`.
 pub async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<CreateBody>) -> ApiResult {
     caller.root(body.uid)?;
-    let NewSchedule { name, cron, expiry_hours, enabled } = body.schedule;
-    let input = ScheduleInput { name, cron, expiry_hours, enabled };
+    let input = body.schedule;
     let schedule = state.ops(move |backups| backups.schedule_create(&input)).await?;
     Ok(Reply::ok("Schedule created").with("schedule", schedule))
 }
