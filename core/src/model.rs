@@ -162,3 +162,17 @@ pub struct TickReport {
     /// Due schedules that failed.
     pub failed: Vec<TickFailure>,
 }
+
+/// Whether `name` is the archive name of backup `id`:
+/// `backup-YYYYMMDD_HHMM_ID.tar.gz` with that id in decimal (no leading
+/// zeros), a plain file name that is safe to open and to put in a header.
+pub fn is_archive_name(name: &str, id: u64) -> bool {
+    let Some(middle) = name.strip_prefix("backup-").and_then(|rest| rest.strip_suffix(".tar.gz")) else {
+        return false;
+    };
+    let digits = |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_digit());
+    match middle.split('_').collect::<Vec<_>>()[..] {
+        [date, time, named_id] => digits(date, 8) && digits(time, 4) && named_id == id.to_string(),
+        _ => false,
+    }
+}

@@ -111,7 +111,7 @@ impl OpsError {
                 | CallError::DeadlineExceeded { .. }
                 | CallError::OutOfMemory { .. }
                 | CallError::Trapped { .. }
-                | CallError::Violation(_)
+                | CallError::Violation { .. }
                 | CallError::Host(_) => ErrorKind::Internal,
             },
             OpsError::Busy => ErrorKind::Busy,

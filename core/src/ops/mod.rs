@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 
 use crate::model::{
     Backup, BackupPage, ExpiryChange, Schedule, ScheduleInput, SchedulePage, SchedulePatch, TickReport, VerifyReport,
+    is_archive_name,
 };
 use crate::runtime::{Clock, Invocation, ProgressFn, Runtime, SystemClock};
 use crate::tenant::safe_files::{OpenedFile, SafeOpenError, open_regular};
@@ -172,7 +173,7 @@ impl Backups {
     /// opened without following links.
     pub fn open_archive(&self, id: u64) -> Result<(Backup, OpenedFile), OpsError> {
         let backup = self.get(id)?;
-        if !is_archive_name(&backup.name) {
+        if !is_archive_name(&backup.name, backup.id) {
             return Err(OpsError::Io(format!(
                 "the catalog names the archive of backup {} {:?}, which is not an archive file name; it is not served",
                 backup.id, backup.name
@@ -242,19 +243,6 @@ impl Backups {
         let dirs = self.tenant.dirs();
         [&dirs.data, &dirs.public, &dirs.translations].iter().map(|dir| tree_size(dir).unwrap_or(0)).sum()
     }
-}
-
-/// `backup-YYYYMMDD_HHMM_ID.tar.gz`: a plain file name that is safe to put
-/// in a header and to open.
-pub fn is_archive_name(name: &str) -> bool {
-    let Some(middle) = name.strip_prefix("backup-").and_then(|rest| rest.strip_suffix(".tar.gz")) else {
-        return false;
-    };
-    let mut parts = middle.split('_');
-    let shape = [8usize, 4, 0];
-    let all_digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
-    shape.iter().all(|&len| parts.next().is_some_and(|part| all_digits(part) && (len == 0 || part.len() == len)))
-        && parts.next().is_none()
 }
 
 #[cfg(test)]

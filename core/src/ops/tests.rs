@@ -142,8 +142,11 @@ fn a_due_schedule_runs_on_a_snapshot_and_waits_while_a_backup_runs() {
 }
 
 #[test]
-fn only_catalog_shaped_names_are_archives() {
-    assert!(is_archive_name("backup-20300131_1200_7.tar.gz"));
+fn only_catalog_shaped_names_carrying_their_id_are_archives() {
+    use crate::model::is_archive_name;
+    assert!(is_archive_name("backup-20300131_1200_7.tar.gz", 7));
+    assert!(!is_archive_name("backup-20300131_1200_7.tar.gz", 8));
+    assert!(!is_archive_name("backup-20300131_1200_07.tar.gz", 7));
     for bad in [
         "../backup-20300131_1200_7.tar.gz",
         "backup-2030_1200_7.tar.gz",
@@ -152,6 +155,6 @@ fn only_catalog_shaped_names_are_archives() {
         "backup-20300131_1200_7.tar.gz\"",
         "catalog.json",
     ] {
-        assert!(!is_archive_name(bad), "{bad}");
+        assert!(!is_archive_name(bad, 7), "{bad}");
     }
 }

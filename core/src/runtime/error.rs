@@ -67,10 +67,18 @@ pub enum CallError {
         /// The trap, in words.
         message: String,
     },
-    /// The plugin answered something the contract does not allow (a time
-    /// the host cannot represent, say); the answer is refused.
-    #[error("the plugin broke the contract: {0}")]
-    Violation(String),
+    /// The plugin answered something the host does not accept (an archive
+    /// name that is not its own, a page longer than asked, a time the host
+    /// cannot represent); the answer is refused.
+    #[error("{plugin} broke a rule of the host during {operation}: {rule}")]
+    Violation {
+        /// The plugin, as the runtime describes its origin.
+        plugin: String,
+        /// The operation.
+        operation: String,
+        /// The rule it broke, in words.
+        rule: String,
+    },
     /// The host could not set up the call (a missing folder, say).
     #[error("{0}")]
     Host(String),

@@ -9,6 +9,7 @@ use wasmtime::{PoolConcurrencyLimitError, Store};
 
 use super::budget::LogBudget;
 use super::captured_output::CapturedOutput;
+use super::distrust::{Asked, Distrusted, bounded_error};
 use super::engine::ticks_for;
 use super::host_imports::HostContext;
 use super::limits::{Failure, MemoryLimiter};
@@ -20,10 +21,11 @@ use super::{CallError, Invocation, Runtime};
 
 impl Runtime {
     /// Runs `call` on a fresh instance for `inv` under `op`'s rules.
-    pub(crate) fn run<T>(
+    pub(crate) fn run<T: Distrusted>(
         &self,
         inv: &Invocation,
         op: Operation,
+        asked: Asked,
         call: impl FnOnce(&dyn Contract, &mut Store<CallState>) -> Answer<T>,
     ) -> Result<T, CallError> {
         let _tenant = op.mutates.then(|| self.tenant_mutexes.lock(&inv.dirs.root));
@@ -67,7 +69,9 @@ impl Runtime {
         tracing::debug!(operation = op.name, elapsed_ms = started.elapsed().as_millis() as u64, "plugin call finished");
 
         match outcome {
-            Ok(answer) => answer,
+            Ok(Ok(answer)) => answer.distrust(&asked).map_err(|rule| self.violation(op, rule)),
+            Ok(Err(CallError::Violation { rule, .. })) => Err(self.violation(op, rule)),
+            Ok(Err(error)) => Err(bounded_error(error)),
             Err(error) => Err(Failure {
                 operation: op.name,
                 deadline,
@@ -77,5 +81,11 @@ impl Runtime {
             }
             .classify(&error)),
         }
+    }
+
+    /// The error for an answer that breaks `rule`, naming the plugin.
+    fn violation(&self, op: Operation, rule: String) -> CallError {
+        tracing::warn!(operation = op.name, "{} broke a rule of the host: {rule}", self.name);
+        CallError::Violation { plugin: self.name.clone(), operation: op.name.to_string(), rule }
     }
 }

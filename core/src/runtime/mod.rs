@@ -14,6 +14,7 @@ mod budget;
 mod cache;
 mod captured_output;
 mod contract;
+mod distrust;
 mod engine;
 mod error;
 mod host_imports;
@@ -30,6 +31,7 @@ mod tenant_mutexes;
 pub use cache::ArtifactOrigin;
 pub use error::{CallError, LoadError};
 
+use distrust::Asked;
 use operations::Operation;
 use plugin::PluginPre;
 use tenant_mutexes::TenantMutexes;
@@ -125,6 +127,7 @@ pub struct Runtime {
     engine: wasmtime::Engine,
     pre: PluginPre,
     options: RuntimeOptions,
+    name: String,
     description: String,
     artifact_origin: ArtifactOrigin,
     cache_file: Option<PathBuf>,
@@ -145,6 +148,7 @@ impl Runtime {
         let description = format!("{} (kinesis:backup@{}, sha256 {})", plugin.origin, pre.version(), plugin.sha256);
         tracing::info!(artifact = ?artifact_origin, "loaded {description}");
         Ok(Runtime {
+            name: plugin.origin.clone(),
             engine,
             pre,
             options,
@@ -189,7 +193,7 @@ impl Runtime {
         description: &str,
         expiry: Option<DateTime<Utc>>,
     ) -> Result<Backup, CallError> {
-        self.run(inv, Operation::CREATE, |p, s| p.create(s, description, expiry))
+        self.run(inv, Operation::CREATE, Asked::default(), |p, s| p.create(s, description, expiry))
     }
     /// See the WIT `list`.
     pub fn list(
@@ -199,11 +203,11 @@ impl Runtime {
         limit: u32,
         offset: u32,
     ) -> Result<BackupPage, CallError> {
-        self.run(inv, Operation::LIST, |p, s| p.list(s, search, limit, offset))
+        self.run(inv, Operation::LIST, Asked::page(limit), |p, s| p.list(s, search, limit, offset))
     }
     /// See the WIT `get`.
     pub fn get(&self, inv: &Invocation, id: u64) -> Result<Backup, CallError> {
-        self.run(inv, Operation::GET, |p, s| p.get(s, id))
+        self.run(inv, Operation::GET, Asked::id(id), |p, s| p.get(s, id))
     }
     /// See the WIT `update`.
     pub fn update(
@@ -213,41 +217,41 @@ impl Runtime {
         description: Option<&str>,
         expiry: ExpiryChange,
     ) -> Result<Backup, CallError> {
-        self.run(inv, Operation::UPDATE, |p, s| p.update(s, id, description, expiry))
+        self.run(inv, Operation::UPDATE, Asked::id(id), |p, s| p.update(s, id, description, expiry))
     }
     /// See the WIT `restore`. `data`, `public`, `translations` and `.env`
     /// are writable for this call only; the operations layer points them at
     /// a staging area, never at the live folders.
     pub fn restore(&self, inv: &Invocation, id: u64) -> Result<RestoreReport, CallError> {
-        self.run(inv, Operation::RESTORE, |p, s| p.restore(s, id))
+        self.run(inv, Operation::RESTORE, Asked::id(id), |p, s| p.restore(s, id))
     }
     /// See the WIT `delete`.
     pub fn delete(&self, inv: &Invocation, id: u64) -> Result<(), CallError> {
-        self.run(inv, Operation::DELETE, |p, s| p.delete(s, id))
+        self.run(inv, Operation::DELETE, Asked::id(id), |p, s| p.delete(s, id))
     }
     /// See the WIT `verify`.
     pub fn verify(&self, inv: &Invocation, id: u64) -> Result<VerifyReport, CallError> {
-        self.run(inv, Operation::VERIFY, |p, s| p.verify(s, id))
+        self.run(inv, Operation::VERIFY, Asked::id(id), |p, s| p.verify(s, id))
     }
     /// See the WIT `schedule-create`.
     pub fn schedule_create(&self, inv: &Invocation, input: &ScheduleInput) -> Result<Schedule, CallError> {
-        self.run(inv, Operation::SCHEDULE_CREATE, |p, s| p.schedule_create(s, input))
+        self.run(inv, Operation::SCHEDULE_CREATE, Asked::default(), |p, s| p.schedule_create(s, input))
     }
     /// See the WIT `schedule-list`.
     pub fn schedule_list(&self, inv: &Invocation, limit: u32, offset: u32) -> Result<SchedulePage, CallError> {
-        self.run(inv, Operation::SCHEDULE_LIST, |p, s| p.schedule_list(s, limit, offset))
+        self.run(inv, Operation::SCHEDULE_LIST, Asked::page(limit), |p, s| p.schedule_list(s, limit, offset))
     }
     /// See the WIT `schedule-update`.
     pub fn schedule_update(&self, inv: &Invocation, id: u64, patch: &SchedulePatch) -> Result<Schedule, CallError> {
-        self.run(inv, Operation::SCHEDULE_UPDATE, |p, s| p.schedule_update(s, id, patch))
+        self.run(inv, Operation::SCHEDULE_UPDATE, Asked::id(id), |p, s| p.schedule_update(s, id, patch))
     }
     /// See the WIT `schedule-delete`.
     pub fn schedule_delete(&self, inv: &Invocation, id: u64) -> Result<(), CallError> {
-        self.run(inv, Operation::SCHEDULE_DELETE, |p, s| p.schedule_delete(s, id))
+        self.run(inv, Operation::SCHEDULE_DELETE, Asked::id(id), |p, s| p.schedule_delete(s, id))
     }
     /// See the WIT `schedule-tick`.
     pub fn schedule_tick(&self, inv: &Invocation, now: DateTime<Utc>) -> Result<TickReport, CallError> {
-        self.run(inv, Operation::SCHEDULE_TICK, |p, s| p.schedule_tick(s, now))
+        self.run(inv, Operation::SCHEDULE_TICK, Asked::default(), |p, s| p.schedule_tick(s, now))
     }
 }
 

@@ -82,7 +82,11 @@ impl wit_host::Host for HostContext {
 /// A 1.0.0 answer in the host's model.
 fn answer<R: IntoModel>(outcome: wasmtime::Result<Result<R, wit::Error>>) -> Answer<R::Model> {
     Ok(match outcome? {
-        Ok(value) => value.into_model().map_err(|e| CallError::Violation(e.to_string())),
+        Ok(value) => value.into_model().map_err(|e| CallError::Violation {
+            plugin: String::new(),
+            operation: String::new(),
+            rule: e.to_string(),
+        }),
         Err(error) => Err(from_wit_error(error)),
     })
 }
