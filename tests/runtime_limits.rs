@@ -23,6 +23,7 @@ fn tight_runtime() -> Runtime {
         memory_limit_bytes: 32 * 1024 * 1024,
         quick_deadline: Duration::from_millis(300),
         long_deadline: Duration::from_secs(2),
+        liveness: Duration::from_secs(60),
         cache_dir: Some(support::test_cache_dir()),
     };
     Runtime::load(misbehaving(), options).expect("the misbehaving component implements the contract")

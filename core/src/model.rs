@@ -163,6 +163,13 @@ pub struct TickReport {
     pub failed: Vec<TickFailure>,
 }
 
+/// The id in an archive name `backup-YYYYMMDD_HHMM_ID.tar.gz`, or `None`
+/// when `name` does not have that shape.
+pub fn archive_id(name: &str) -> Option<u64> {
+    let id = name.strip_suffix(".tar.gz")?.rsplit_once('_')?.1.parse().ok()?;
+    is_archive_name(name, id).then_some(id)
+}
+
 /// Whether `name` is the archive name of backup `id`:
 /// `backup-YYYYMMDD_HHMM_ID.tar.gz` with that id in decimal (no leading
 /// zeros), a plain file name that is safe to open and to put in a header.

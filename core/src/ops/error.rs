@@ -109,6 +109,8 @@ impl OpsError {
                 CallError::CorruptArchive(_) => ErrorKind::Unusable,
                 CallError::Storage(_)
                 | CallError::DeadlineExceeded { .. }
+                | CallError::Stalled { .. }
+                | CallError::ShutDown { .. }
                 | CallError::OutOfMemory { .. }
                 | CallError::Trapped { .. }
                 | CallError::Violation { .. }

@@ -8,6 +8,7 @@
 
 mod engine;
 mod error;
+mod leftovers;
 mod restore;
 mod snapshot;
 
@@ -86,7 +87,7 @@ impl Backups {
 
     /// An invocation of the plugin on `dirs`.
     fn invocation(&self, dirs: TenantDirs, progress: Option<ProgressFn>) -> Invocation {
-        Invocation { dirs, clock: self.clock.clone(), progress }
+        Invocation { dirs, clock: self.clock.clone(), progress, data_bytes: 0 }
     }
 
     /// An invocation on the tenant's own folders.
@@ -111,8 +112,16 @@ impl Backups {
     ) -> Result<T, OpsError> {
         let n = self.snapshots.fetch_add(1, Ordering::Relaxed);
         let snapshot = Snapshot::take(&self.tenant, self.engine.as_ref(), n)?;
-        let invocation = self.invocation(snapshot.dirs(self.tenant.dirs()), progress);
-        call(&self.runtime, &invocation).map_err(|err| self.disk_full_or(err, &self.tenant.dirs().backups))
+        let invocation = Invocation {
+            data_bytes: self.content_size(),
+            ..self.invocation(snapshot.dirs(self.tenant.dirs()), progress)
+        };
+        let backups = &self.tenant.dirs().backups;
+        let before = leftovers::Before::note(backups);
+        call(&self.runtime, &invocation).map_err(|err| {
+            before.clean_after(&err);
+            self.disk_full_or(err, backups)
+        })
     }
 
     /// Makes a backup of a consistent snapshot now. Busy at once when
@@ -165,7 +174,9 @@ impl Backups {
 
     /// Re-reads a backup's archive and checks it.
     pub fn verify(&self, id: u64, progress: Option<ProgressFn>) -> Result<VerifyReport, OpsError> {
-        Ok(self.runtime.verify(&self.invocation(self.tenant.dirs().clone(), progress), id)?)
+        let size = self.get(id)?.size;
+        let invocation = Invocation { data_bytes: size, ..self.invocation(self.tenant.dirs().clone(), progress) };
+        Ok(self.runtime.verify(&invocation, id)?)
     }
 
     /// Opens a backup's archive for reading (a download). The file name

@@ -11,8 +11,9 @@ use std::time::Instant;
 
 use super::Backups;
 use super::error::{OpsError, size_in_words};
+use super::leftovers::Before;
 use crate::model::RestoreReport;
-use crate::runtime::{CallError, ProgressFn};
+use crate::runtime::{CallError, Invocation, ProgressFn};
 use crate::tenant::files::available_bytes;
 use crate::tenant::journal::{self, Swap};
 use crate::tenant::tree_copy::first_special_entry;
@@ -32,10 +33,12 @@ impl Backups {
 
         let refused = |reason: String| OpsError::RestoreRefused { id, reason };
         let prepared = (|| {
-            let report = self
-                .runtime
-                .restore(&self.invocation(staged.clone(), progress), id)
-                .map_err(|err| self.disk_full_or(err, &restore_dirs.root))?;
+            let invocation = Invocation { data_bytes: backup.size, ..self.invocation(staged.clone(), progress) };
+            let before = Before::note(&dirs.backups);
+            let report = self.runtime.restore(&invocation, id).map_err(|err| {
+                before.clean_after(&err);
+                self.disk_full_or(err, &restore_dirs.root)
+            })?;
             for folder in [&staged.data, &staged.public, &staged.translations] {
                 let found = first_special_entry(folder)
                     .map_err(|e| OpsError::Io(format!("cannot check {}: {e}", folder.display())))?;

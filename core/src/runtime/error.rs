@@ -51,6 +51,21 @@ pub enum CallError {
         /// The limit in seconds.
         seconds: u64,
     },
+    /// A long call showed no sign of life (no progress report) for too long
+    /// and was stopped.
+    #[error("the plugin's {operation} reported no progress for {seconds} s and was stopped")]
+    Stalled {
+        /// The operation.
+        operation: String,
+        /// The liveness limit in seconds.
+        seconds: u64,
+    },
+    /// The host is shutting down and stopped the call.
+    #[error("the plugin's {operation} was stopped because the host is shutting down")]
+    ShutDown {
+        /// The operation.
+        operation: String,
+    },
     /// The plugin tried to use more memory than allowed and was stopped.
     #[error("the plugin's {operation} needed more than the {limit_mib} MiB memory limit and was stopped")]
     OutOfMemory {

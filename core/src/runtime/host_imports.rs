@@ -4,6 +4,7 @@
 //! generated `Host` trait by calling these.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
@@ -38,6 +39,9 @@ pub(crate) struct HostContext {
     pub progress: Option<ProgressFn>,
     /// What the plugin may still log.
     pub log: LogBudget,
+    /// The last sign of life: the start of the call or its last progress
+    /// report.
+    pub last_sign: Instant,
 }
 
 impl HostContext {
@@ -73,6 +77,7 @@ impl HostContext {
 
     /// Passes a progress report on.
     pub(crate) fn progress(&mut self, done: u64, total: u64) {
+        self.last_sign = Instant::now();
         if let Some(progress) = &self.progress {
             progress(done, total);
         }

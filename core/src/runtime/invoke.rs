@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use wasmtime::component::ResourceTable;
-use wasmtime::{PoolConcurrencyLimitError, Store};
+use wasmtime::{PoolConcurrencyLimitError, Store, UpdateDeadline};
 
 use super::budget::LogBudget;
 use super::captured_output::CapturedOutput;
@@ -13,6 +13,7 @@ use super::distrust::{Asked, Distrusted, bounded_error};
 use super::engine::ticks_for;
 use super::host_imports::HostContext;
 use super::limits::{Failure, MemoryLimiter};
+use super::liveness::{CHECK_EVERY, Watch};
 use super::operations::Operation;
 use super::operations::{Answer, Contract};
 use super::sandbox::{TenantAccess, wasi_ctx};
@@ -32,7 +33,11 @@ impl Runtime {
         let started = Instant::now();
         let stdout = CapturedOutput::default();
         let stderr = CapturedOutput::default();
-        let deadline = if op.long { self.options.long_deadline } else { self.options.quick_deadline };
+        let watch = if op.long {
+            Watch::long(self.options.long_deadline, self.options.liveness, inv.data_bytes, self.shut_down.clone())
+        } else {
+            Watch::quick(self.options.quick_deadline, self.shut_down.clone())
+        };
 
         let wasi = wasi_ctx(&inv.dirs, op.access, inv.clock.clone(), &stdout, &stderr)?;
         let state = CallState {
@@ -46,12 +51,17 @@ impl Runtime {
                 clock: inv.clock.clone(),
                 progress: inv.progress.clone(),
                 log: LogBudget::default(),
+                last_sign: Instant::now(),
             },
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
-        store.set_epoch_deadline(ticks_for(deadline));
-        store.epoch_deadline_trap();
+        let check_every = ticks_for(CHECK_EVERY);
+        store.set_epoch_deadline(check_every);
+        store.epoch_deadline_callback(move |ctx| match watch.check(ctx.data().host.last_sign) {
+            None => Ok(UpdateDeadline::Continue(check_every)),
+            Some(stop) => Err(stop.into()),
+        });
 
         let outcome = match self.pre.instantiate(&mut store) {
             Ok(plugin) => call(plugin.contract(), &mut store),
@@ -74,7 +84,6 @@ impl Runtime {
             Ok(Err(error)) => Err(bounded_error(error)),
             Err(error) => Err(Failure {
                 operation: op.name,
-                deadline,
                 memory_limit: self.options.memory_limit_bytes,
                 memory_exceeded: store.data().limiter.exceeded(),
                 stderr: stderr.text().0,

@@ -1,9 +1,11 @@
 //! The memory limit of one plugin call, and how a failed call is told apart:
-//! stopped by its deadline, out of memory, or crashed.
+//! stopped by the runtime (hard cap, no sign of life, shutdown), out of
+//! memory, or crashed.
 
 use wasmtime::{ResourceLimiter, Trap};
 
 use super::CallError;
+use super::liveness::Stop;
 
 /// Most table elements an instance may grow a table to.
 const MAX_TABLE_ELEMENTS: usize = 1_000_000;
@@ -47,8 +49,6 @@ impl ResourceLimiter for MemoryLimiter {
 pub(crate) struct Failure<'a> {
     /// The operation, for messages.
     pub operation: &'a str,
-    /// Its deadline.
-    pub deadline: std::time::Duration,
     /// The memory limit in bytes.
     pub memory_limit: usize,
     /// Whether the limiter refused a memory growth.
@@ -61,10 +61,17 @@ impl Failure<'_> {
     /// Classifies `error` (a trap or a host error raised during the call).
     pub(crate) fn classify(&self, error: &wasmtime::Error) -> CallError {
         let operation = self.operation.to_string();
-        let trap = error.downcast_ref::<Trap>().copied();
-        if trap == Some(Trap::Interrupt) {
-            return CallError::DeadlineExceeded { operation, seconds: self.deadline.as_secs_f64().ceil() as u64 };
+        match error.downcast_ref::<Stop>() {
+            Some(Stop::HardCap(limit)) => {
+                return CallError::DeadlineExceeded { operation, seconds: limit.as_secs_f64().ceil() as u64 };
+            }
+            Some(Stop::Quiet(limit)) => {
+                return CallError::Stalled { operation, seconds: limit.as_secs_f64().ceil() as u64 };
+            }
+            Some(Stop::ShutDown) => return CallError::ShutDown { operation },
+            None => {}
         }
+        let trap = error.downcast_ref::<Trap>().copied();
         if self.memory_exceeded || trap == Some(Trap::AllocationTooLarge) {
             return CallError::OutOfMemory { operation, limit_mib: (self.memory_limit / (1024 * 1024)) as u64 };
         }

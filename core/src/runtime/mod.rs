@@ -20,6 +20,7 @@ mod error;
 mod host_imports;
 mod invoke;
 mod limits;
+mod liveness;
 mod load;
 mod operations;
 mod plugin;
@@ -38,6 +39,7 @@ use tenant_mutexes::TenantMutexes;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -64,14 +66,19 @@ pub struct RuntimeOptions {
     pub memory_limit_bytes: usize,
     /// Time limit for quick calls (list, get, update, delete, schedule-*).
     pub quick_deadline: Duration,
-    /// Time limit for long calls (create, restore, verify, schedule-tick).
+    /// Base of the hard cap of long calls (create, restore, verify,
+    /// schedule-tick); a second per MiB of the data a call works on is added.
     pub long_deadline: Duration,
+    /// Longest a long call may go without a progress report before it is
+    /// stopped.
+    pub liveness: Duration,
     /// Where precompiled plugins are cached; `None` disables the cache.
     pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for RuntimeOptions {
-    /// 64 MiB of guest memory, 30 s for quick calls, 2 h for long ones, and
+    /// 64 MiB of guest memory, 30 s for quick calls, 2 h (plus a second per
+    /// MiB of data) for long ones which must report progress every 60 s, and
     /// the cache in `$XDG_CACHE_HOME/kinesis-backup` (or
     /// `~/.cache/kinesis-backup`).
     fn default() -> Self {
@@ -79,6 +86,7 @@ impl Default for RuntimeOptions {
             memory_limit_bytes: 64 * 1024 * 1024,
             quick_deadline: Duration::from_secs(30),
             long_deadline: Duration::from_secs(2 * 60 * 60),
+            liveness: Duration::from_secs(60),
             cache_dir: cache::default_cache_dir(),
         }
     }
@@ -112,12 +120,14 @@ pub struct Invocation {
     pub clock: Arc<dyn Clock>,
     /// Called with progress reports of long calls.
     pub progress: Option<ProgressFn>,
+    /// Bytes of data the call works on, which raise a long call's hard cap.
+    pub data_bytes: u64,
 }
 
 impl Invocation {
     /// An invocation on `dirs` with the system clock and no progress.
     pub fn new(dirs: TenantDirs) -> Self {
-        Invocation { dirs, clock: Arc::new(SystemClock), progress: None }
+        Invocation { dirs, clock: Arc::new(SystemClock), progress: None, data_bytes: 0 }
     }
 }
 
@@ -132,6 +142,7 @@ pub struct Runtime {
     artifact_origin: ArtifactOrigin,
     cache_file: Option<PathBuf>,
     tenant_mutexes: TenantMutexes,
+    shut_down: Arc<AtomicBool>,
     // Dropped last among what matters: stops the deadline thread.
     _ticker: engine::EpochTicker,
 }
@@ -156,6 +167,7 @@ impl Runtime {
             artifact_origin,
             cache_file,
             tenant_mutexes: TenantMutexes::default(),
+            shut_down: Arc::new(AtomicBool::new(false)),
             _ticker: ticker,
         })
     }
@@ -174,6 +186,12 @@ impl Runtime {
     /// The precompiled artifact's cache file, when the cache is enabled.
     pub fn cache_file(&self) -> Option<&Path> {
         self.cache_file.as_deref()
+    }
+
+    /// Stops every running call at once and refuses new ones: for a host
+    /// that is shutting down.
+    pub fn shut_down(&self) {
+        self.shut_down.store(true, Ordering::Relaxed);
     }
 
     /// The options this runtime was loaded with.
@@ -272,5 +290,6 @@ mod tests {
         assert_eq!(options.memory_limit_bytes, 64 * 1024 * 1024);
         assert_eq!(options.quick_deadline, Duration::from_secs(30));
         assert_eq!(options.long_deadline, Duration::from_secs(7200));
+        assert_eq!(options.liveness, Duration::from_secs(60));
     }
 }

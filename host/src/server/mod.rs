@@ -67,9 +67,16 @@ async fn serve(root: PathBuf, plugin: PluginSource, args: ServeArgs) -> Result<(
     drop(stdout);
     tracing::info!(%addr, root = %root.display(), "serving");
 
-    let served = axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await;
+    let backups = app.state.backups.clone();
+    let stopping = async move {
+        shutdown_signal().await;
+        // Running plugin calls stop at once; their operations clean up after
+        // them, and the answers in flight are sent before the process exits.
+        backups.runtime().shut_down();
+    };
+    let served = axum::serve(listener, router).with_graceful_shutdown(stopping).await;
     timer.abort();
-    tracing::info!("stopped; running plugin calls finish before the process exits");
+    tracing::info!("stopped");
     served.map_err(ServeError::Io)
 }
 
