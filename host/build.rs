@@ -5,6 +5,9 @@
 fn main() {
     kinesis_wasm_build::embed_components(
         &["wit", "tests/components"],
-        &[("kinesis-misbehaving-plugin", "KINESIS_MISBEHAVING_PLUGIN_WASM")],
+        &[
+            ("kinesis-misbehaving-plugin", "KINESIS_MISBEHAVING_PLUGIN_WASM"),
+            ("kinesis-hostile-plugin", "KINESIS_HOSTILE_PLUGIN_WASM"),
+        ],
     );
 }

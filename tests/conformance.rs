@@ -2,7 +2,7 @@
 //! exercised through the runtime (the WIT exports), against the embedded
 //! default plugin or any component named by `KINESIS_PLUGIN_WASM`.
 //!
-//! It relies only on the contract and DESIGN.md's archive format (names,
+//! It relies only on the contract and the archive format of the README (names,
 //! `.env`, `data/`, `public/`, `translations/`, readable by GNU tar), never
 //! on the default plugin's insides.
 

@@ -50,6 +50,16 @@ impl Server {
 
     /// Starts a server on `root` with extra environment variables.
     pub fn start_with(root: &Path, env: &[(&str, &str)]) -> Server {
+        Server::launch(root, env, &[])
+    }
+
+    /// Starts a server on `root` with extra command-line arguments (such as
+    /// `--plugin FILE` or `--liveness 2`).
+    pub fn start_with_args(root: &Path, args: &[&str]) -> Server {
+        Server::launch(root, &[], args)
+    }
+
+    fn launch(root: &Path, env: &[(&str, &str)], args: &[&str]) -> Server {
         let log = root.with_file_name(format!(
             "{}-server-{}.log",
             root.file_name().and_then(|n| n.to_str()).unwrap_or("tenant"),
@@ -58,6 +68,7 @@ impl Server {
         let log_file = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("server log file");
         let mut command = command(root);
         command
+            .args(args)
             .args(["serve", "--addr", "127.0.0.1:0"])
             .env("KINESIS_ROOT_PASSWORD", ROOT_PASSWORD)
             .env("RUST_LOG", "info")
@@ -96,6 +107,22 @@ impl Server {
             .expect("an address in the listening line")
             .to_owned();
         Server { child, base: format!("http://{addr}"), root: root.to_owned(), welcome, log }
+    }
+
+    /// Sends SIGTERM and waits up to `limit` for the process to exit; how
+    /// long it took, or `None` when it was still running (it is then killed).
+    pub fn terminate_within(&mut self, limit: Duration) -> Option<Duration> {
+        let started = Instant::now();
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        while started.elapsed() < limit {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return Some(started.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        None
     }
 
     /// Stops the server gracefully and waits for it.

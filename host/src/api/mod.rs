@@ -1,4 +1,4 @@
-//! The JSON API of DESIGN.md's tables: one module per group of endpoints,
+//! The JSON API of docs/http-api.md: one module per group of endpoints,
 //! and the small parsing helpers they share.
 
 pub mod backup;

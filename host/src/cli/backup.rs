@@ -11,7 +11,7 @@ use super::output::{self, Output, json};
 use super::progress::Progress;
 use super::{CliError, parse_rfc3339, session};
 use kinesis_backup_core::model::ExpiryChange;
-use kinesis_backup_core::runtime::PluginSource;
+use kinesis_backup_core::runtime::{PluginSource, RuntimeOptions};
 use kinesis_backup_core::tenant::Access;
 
 /// The backup commands.
@@ -87,7 +87,7 @@ impl BackupCommand {
 pub(crate) fn run(
     command: BackupCommand,
     root: &Path,
-    plugin: PluginSource,
+    plugin: (PluginSource, RuntimeOptions),
     json_output: bool,
 ) -> Result<ExitCode, CliError> {
     if let BackupCommand::Update { description: None, expiry: None, no_expiry: false, .. } = command {

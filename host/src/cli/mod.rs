@@ -19,7 +19,9 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
 pub use error::CliError;
-use kinesis_backup_core::runtime::PluginSource;
+
+use crate::server::{OpenError, ServeError};
+use kinesis_backup_core::runtime::{PluginSource, RuntimeOptions};
 
 /// Backups of a Kinesis tenant folder (`.env`, `data/`, `public/`,
 /// `translations/`, `backups/`), made by a sandboxed WebAssembly plugin.
@@ -35,6 +37,10 @@ pub struct Cli {
     /// Print the JSON objects of the HTTP API instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Stop a long plugin call (create, restore, verify, a due tick) that
+    /// reports no progress for this many seconds.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub liveness: u64,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -54,6 +60,11 @@ pub enum Command {
 }
 
 impl Cli {
+    /// The runtime's limits chosen on the command line.
+    pub fn runtime_options(&self) -> RuntimeOptions {
+        RuntimeOptions { liveness: std::time::Duration::from_secs(self.liveness), ..RuntimeOptions::default() }
+    }
+
     /// The plugin chosen on the command line.
     pub fn plugin_source(&self) -> PluginSource {
         match &self.plugin {
@@ -97,12 +108,16 @@ pub fn main() -> ExitCode {
 /// Runs a parsed command.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let plugin = cli.plugin_source();
+    let options = cli.runtime_options();
     match cli.command {
-        Command::Backup(command) => backup::run(command, &cli.root, plugin, cli.json),
-        Command::Schedule(command) => schedule::run(command, &cli.root, plugin, cli.json),
-        Command::Serve(args) => crate::server::run(cli.root, plugin, args)
-            .map(|()| ExitCode::SUCCESS)
-            .map_err(|e| CliError::Serve(e.to_string())),
+        Command::Backup(command) => backup::run(command, &cli.root, (plugin, options), cli.json),
+        Command::Schedule(command) => schedule::run(command, &cli.root, (plugin, options), cli.json),
+        Command::Serve(args) => {
+            crate::server::run(cli.root, plugin, options, args).map(|()| ExitCode::SUCCESS).map_err(|err| match err {
+                ServeError::Open(OpenError::Plugin(load)) => CliError::Load(load),
+                other => CliError::Serve(other.to_string()),
+            })
+        }
     }
 }
 

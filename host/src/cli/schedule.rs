@@ -12,7 +12,7 @@ use super::progress::Progress;
 use super::{CliError, parse_rfc3339, session};
 use kinesis_backup_core::model::{HoursChange, Schedule, ScheduleInput, SchedulePatch};
 use kinesis_backup_core::ops::OpsError;
-use kinesis_backup_core::runtime::PluginSource;
+use kinesis_backup_core::runtime::{PluginSource, RuntimeOptions};
 use kinesis_backup_core::tenant::Access;
 
 /// The schedule commands.
@@ -92,7 +92,7 @@ fn confirmation(verb: &str, schedule: &Schedule) -> String {
 pub(crate) fn run(
     command: ScheduleCommand,
     root: &Path,
-    plugin: PluginSource,
+    plugin: (PluginSource, RuntimeOptions),
     json_output: bool,
 ) -> Result<ExitCode, CliError> {
     let access = if matches!(command, ScheduleCommand::List { .. }) { Access::Read } else { Access::Write };

@@ -15,9 +15,13 @@ use super::CliError;
 use crate::db::engine::OfflineDatabase;
 
 /// Opens the tenant at `root` for `access` with the plugin `source`.
-pub(crate) fn open(root: &Path, source: PluginSource, access: Access) -> Result<Backups, CliError> {
+pub(crate) fn open(
+    root: &Path,
+    (source, options): (PluginSource, RuntimeOptions),
+    access: Access,
+) -> Result<Backups, CliError> {
+    let runtime = Runtime::load(source, options)?;
     let tenant = Tenant::open(root, access)?;
-    let runtime = Runtime::load(source, RuntimeOptions::default())?;
     let engine = Arc::new(OfflineDatabase::new(tenant.dirs().data.clone()));
     Ok(Backups::new(tenant, Arc::new(runtime), engine))
 }

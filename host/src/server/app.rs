@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 
 use super::{router, scheduler};
 use crate::auth::first_start::{self, FirstStartError, SeededRoot};
+use crate::blocking::on_blocking_pool;
 use crate::db::engine::LiveDatabase;
 use crate::db::{Db, DbError, DbGate};
 use crate::http::AppState;
@@ -52,18 +53,20 @@ pub struct App {
 
 impl App {
     /// Opens the tenant at `root` with `plugin`. The first ROOT user's
-    /// password is checked before anything is written, so a refused first
-    /// start changes nothing on disk.
+    /// password and the plugin are checked before anything is written, so a
+    /// start refused for either changes nothing on disk.
     pub async fn open(root: &Path, plugin: PluginSource, options: RuntimeOptions) -> Result<App, OpenError> {
         first_start::check_password_from_env()?;
+        // The plugin is loaded before anything is written: a refused plugin
+        // leaves the tenant folder as it was.
+        let runtime = on_blocking_pool(move || Runtime::load(plugin, options))
+            .await
+            .map_err(|err| OpenError::Task(err.to_string()))??;
+        tracing::info!("plugin loaded: {}", runtime.describe());
         let tenant = Tenant::open(root, Access::Write)?;
         let settings = Settings::load_or_init(tenant.dirs())?;
         let gate = Arc::new(DbGate::new(Db::create(&tenant.dirs().data)?));
         let seeded = first_start::seed_root_user(&gate).await?;
-        let runtime = crate::blocking::on_blocking_pool(move || Runtime::load(plugin, options))
-            .await
-            .map_err(|err| OpenError::Task(err.to_string()))??;
-        tracing::info!("plugin loaded: {}", runtime.describe());
         let engine = Arc::new(LiveDatabase::new(gate.clone(), tenant.dirs().data.clone()));
         let backups = Arc::new(Backups::new(tenant, Arc::new(runtime), engine));
         Ok(App { state: AppState::new(backups, gate, settings), seeded })

@@ -45,15 +45,19 @@ pub enum ServeError {
 /// `plugin` the plugin source chosen on the command line. Logs go to the
 /// `tracing` subscriber the caller installed (the CLI's: stderr, `RUST_LOG`,
 /// `info` by default for `serve`).
-pub fn run(root: PathBuf, plugin: PluginSource, args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+pub fn run(root: PathBuf, plugin: PluginSource, options: RuntimeOptions, args: ServeArgs) -> Result<(), ServeError> {
     let threads = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(ServeError::Io)?;
-    threads.block_on(serve(root, plugin, args))?;
-    Ok(())
+    threads.block_on(serve(root, plugin, options, args))
 }
 
 /// Opens everything, serves, and shuts down gracefully.
-async fn serve(root: PathBuf, plugin: PluginSource, args: ServeArgs) -> Result<(), ServeError> {
-    let app = App::open(&root, plugin, RuntimeOptions::default()).await?;
+async fn serve(
+    root: PathBuf,
+    plugin: PluginSource,
+    options: RuntimeOptions,
+    args: ServeArgs,
+) -> Result<(), ServeError> {
+    let app = App::open(&root, plugin, options).await?;
     let listener = tokio::net::TcpListener::bind(&args.addr)
         .await
         .map_err(|source| ServeError::Listen { addr: args.addr.clone(), source })?;
