@@ -14,6 +14,8 @@
 //!
 //! See `docs/embedding.md` for loading the plugin inside another server.
 
+#[doc(hidden)]
+pub mod crash;
 pub mod model;
 pub mod ops;
 pub mod runtime;

@@ -22,6 +22,9 @@ use crate::records::{Backup, BackupPage, Schedule};
 /// File name of the catalog inside `backups/`.
 pub const CATALOG_FILE: &str = "catalog.json";
 const CATALOG_TMP: &str = "catalog.json.tmp";
+/// File name of the id high-water mark inside `backups/`.
+pub const HIGH_WATER_FILE: &str = "ids.json";
+const HIGH_WATER_TMP: &str = "ids.json.tmp";
 const FORMAT: u32 = 1;
 /// Largest page `list` and `schedule-list` answer.
 pub const MAX_PAGE: u32 = 1000;
@@ -94,21 +97,13 @@ impl Catalog {
 
     /// Writes the catalog atomically: a temporary file, synced, then renamed.
     pub fn save(&self, backups: &Path) -> Result<()> {
-        let tmp = backups.join(CATALOG_TMP);
         let json = serde_json::to_vec_pretty(self)
             .map_err(|e| PluginError::Storage(format!("could not encode the catalog: {e}")))?;
-        let write = || -> io::Result<()> {
-            let mut file = fs::File::create(&tmp)?;
-            file.write_all(&json)?;
-            file.flush()?;
-            file.sync_all()
-        };
-        if let Err(err) = write() {
-            let _ = fs::remove_file(&tmp);
-            return Err(PluginError::io("write", &tmp, &err));
-        }
-        let target = catalog_path(backups);
-        fs::rename(&tmp, &target).map_err(|e| PluginError::io("replace", &target, &e))
+        let high_water = HighWater { next_backup_id: self.next_backup_id, next_schedule_id: self.next_schedule_id };
+        let high_water = serde_json::to_vec(&high_water)
+            .map_err(|e| PluginError::Storage(format!("could not encode the id high-water mark: {e}")))?;
+        write_atomically(backups, HIGH_WATER_FILE, &high_water)?;
+        write_atomically(backups, CATALOG_FILE, &json)
     }
 
     /// Takes the next backup id.
@@ -235,6 +230,10 @@ impl Catalog {
                 schedule_id: None,
             });
         }
+        if let Some(mark) = read_high_water(&ctx.roots.backups) {
+            self.next_backup_id = self.next_backup_id.max(mark.next_backup_id);
+            self.next_schedule_id = self.next_schedule_id.max(mark.next_schedule_id);
+        }
         let highest_backup = on_disk.values().map(|(id, _)| *id).chain(known_ids).max();
         if let Some(highest) = highest_backup {
             self.next_backup_id = self.next_backup_id.max(highest.saturating_add(1));
@@ -259,6 +258,38 @@ pub fn check_limit(limit: u32) -> Result<()> {
 /// The `limit` items of `items` starting at `offset`.
 pub fn page<T: Clone>(items: &[T], limit: u32, offset: u32) -> Vec<T> {
     items.iter().skip(offset as usize).take(limit as usize).cloned().collect()
+}
+
+/// The next ids, kept in a file of their own beside the catalog so that a
+/// catalog rebuilt from the archives (after it was damaged or lost) never
+/// hands out an id a deleted backup or schedule had.
+#[derive(Debug, Serialize, Deserialize)]
+struct HighWater {
+    next_backup_id: u64,
+    next_schedule_id: u64,
+}
+
+/// The high-water mark, when its file is there and readable.
+fn read_high_water(backups: &Path) -> Option<HighWater> {
+    serde_json::from_slice(&fs::read(backups.join(HIGH_WATER_FILE)).ok()?).ok()
+}
+
+/// Writes `name` in `backups` atomically: a temporary file, synced, then
+/// renamed over it.
+fn write_atomically(backups: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let tmp = backups.join(format!("{name}.tmp"));
+    let write = || -> io::Result<()> {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.flush()?;
+        file.sync_all()
+    };
+    if let Err(err) = write() {
+        let _ = fs::remove_file(&tmp);
+        return Err(PluginError::io("write", &tmp, &err));
+    }
+    let target = backups.join(name);
+    fs::rename(&tmp, &target).map_err(|e| PluginError::io("replace", &target, &e))
 }
 
 fn catalog_path(backups: &Path) -> PathBuf {
@@ -299,20 +330,40 @@ fn set_aside_corrupt(ctx: Context, reason: &str, now: i64) -> Result<()> {
 /// The archives in `backups/`: name -> (id, creation time from the name).
 fn list_archives(backups: &Path) -> Result<BTreeMap<String, (u64, i64)>> {
     let mut found = BTreeMap::new();
-    let entries = fs::read_dir(backups).map_err(|e| PluginError::io("list", backups, &e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| PluginError::io("list", backups, &e))?;
-        let Ok(name) = entry.file_name().into_string() else {
-            continue;
-        };
-        if let Some(parsed) = parse_archive_name(&name) {
-            let is_file = entry.file_type().map(|t| t.is_file()).unwrap_or(false);
-            if is_file {
-                found.insert(name, parsed);
-            }
+    for (name, kind) in list_folder(backups)? {
+        if let Some(parsed) = parse_archive_name(&name)
+            && kind.is_file()
+        {
+            found.insert(name, parsed);
         }
     }
     Ok(found)
+}
+
+/// The entries of `dir` with UTF-8 names and their types. A change running
+/// beside this call may rename a temporary file while it is listed; the
+/// listing is then taken again, so a reader never fails because of it.
+fn list_folder(dir: &Path) -> Result<Vec<(String, fs::FileType)>> {
+    const ATTEMPTS: usize = 5;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match try_list_folder(dir) {
+            Err(err) if err.kind() == io::ErrorKind::NotFound && attempt < ATTEMPTS => continue,
+            listed => return listed.map_err(|e| PluginError::io("list", dir, &e)),
+        }
+    }
+}
+
+fn try_list_folder(dir: &Path) -> io::Result<Vec<(String, fs::FileType)>> {
+    let mut entries = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if let Ok(name) = entry.file_name().into_string() {
+            entries.push((name, entry.file_type()?));
+        }
+    }
+    Ok(entries)
 }
 
 /// Removes what interrupted operations left in `backups/`: partial
@@ -321,14 +372,9 @@ fn list_archives(backups: &Path) -> Result<BTreeMap<String, (u64, i64)>> {
 /// an interrupted restore are kept (they may be the only copy) and reported.
 fn remove_stale_files(ctx: Context) -> Result<()> {
     let backups = &ctx.roots.backups;
-    let entries = fs::read_dir(backups).map_err(|e| PluginError::io("list", backups, &e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| PluginError::io("list", backups, &e))?;
-        let Ok(name) = entry.file_name().into_string() else {
-            continue;
-        };
-        let path = entry.path();
-        let removed = if is_partial_name(&name) || name == CATALOG_TMP {
+    for (name, _) in list_folder(backups)? {
+        let path = backups.join(&name);
+        let removed = if is_partial_name(&name) || name == CATALOG_TMP || name == HIGH_WATER_TMP {
             fs::remove_file(&path)
         } else if is_staging_folder_name(&name) {
             fs::remove_dir_all(&path)

@@ -1,8 +1,8 @@
-// The schedule form's cron evaluator (host/src/server/web/assets/cron.js), run in node: the
+// The schedule form's cron evaluator (host/src/web/assets/cron.js), run in node: the
 // next run times and plain words for the standard five-field syntax, and its error messages.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CronError, describeCron, nextRuns, parseCron } from '../../host/src/server/web/assets/cron.js';
+import { CronError, describeCron, nextRuns, parseCron } from '../../host/src/web/assets/cron.js';
 
 // A Wednesday.
 const NOW = new Date('2025-11-26T12:00:30Z');

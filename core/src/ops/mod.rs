@@ -8,7 +8,6 @@
 
 mod engine;
 mod error;
-mod leftovers;
 mod restore;
 mod snapshot;
 
@@ -25,6 +24,7 @@ use crate::model::{
     is_archive_name,
 };
 use crate::runtime::{Clock, Invocation, ProgressFn, Runtime, SystemClock};
+use crate::tenant::leftovers::Before;
 use crate::tenant::safe_files::{OpenedFile, SafeOpenError, open_regular};
 use crate::tenant::tree_copy::tree_size;
 use crate::tenant::{Tenant, TenantDirs};
@@ -117,7 +117,8 @@ impl Backups {
             ..self.invocation(snapshot.dirs(self.tenant.dirs()), progress)
         };
         let backups = &self.tenant.dirs().backups;
-        let before = leftovers::Before::note(backups);
+        std::fs::create_dir_all(&self.tenant.work().root).map_err(|e| OpsError::Io(e.to_string()))?;
+        let before = Before::note(backups, &self.tenant.work().plugin_call_note());
         call(&self.runtime, &invocation).map_err(|err| {
             before.clean_after(&err);
             self.disk_full_or(err, backups)

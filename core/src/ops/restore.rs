@@ -11,11 +11,11 @@ use std::time::Instant;
 
 use super::Backups;
 use super::error::{OpsError, size_in_words};
-use super::leftovers::Before;
 use crate::model::RestoreReport;
 use crate::runtime::{CallError, Invocation, ProgressFn};
 use crate::tenant::files::available_bytes;
 use crate::tenant::journal::{self, Swap};
+use crate::tenant::leftovers::Before;
 use crate::tenant::tree_copy::first_special_entry;
 
 impl Backups {
@@ -34,7 +34,7 @@ impl Backups {
         let refused = |reason: String| OpsError::RestoreRefused { id, reason };
         let prepared = (|| {
             let invocation = Invocation { data_bytes: backup.size, ..self.invocation(staged.clone(), progress) };
-            let before = Before::note(&dirs.backups);
+            let before = Before::note(&dirs.backups, &self.tenant.work().plugin_call_note());
             let report = self.runtime.restore(&invocation, id).map_err(|err| {
                 before.clean_after(&err);
                 self.disk_full_or(err, &restore_dirs.root)
@@ -62,6 +62,7 @@ impl Backups {
             }
         };
 
+        crate::crash::crash_point("staged");
         self.engine.close();
         let swap = match Swap::begin(dirs, &restore_dirs, id) {
             Ok(swap) => swap,

@@ -78,6 +78,7 @@ impl HostContext {
     /// Passes a progress report on.
     pub(crate) fn progress(&mut self, done: u64, total: u64) {
         self.last_sign = Instant::now();
+        crate::crash::crash_point("plugin-progress");
         if let Some(progress) = &self.progress {
             progress(done, total);
         }

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::files::{remove_any, sync_dir, sync_filesystem, write_atomic};
 use super::layout::{RestoreDirs, TenantDirs};
+use crate::crash::crash_point;
 
 /// Why a swap or its recovery failed.
 #[derive(Debug, thiserror::Error)]
@@ -289,20 +290,6 @@ fn sync_parents(paths: &[&Path]) -> Result<(), JournalError> {
     }
     Ok(())
 }
-
-/// Test builds only: aborts the process at the named step when the
-/// environment variable `KINESIS_CRASH_AT` names it, so that crash tests can
-/// stop a restore between any two steps of its swap.
-#[cfg(any(test, feature = "crash-points"))]
-pub(crate) fn crash_point(name: &str) {
-    if std::env::var("KINESIS_CRASH_AT").is_ok_and(|at| at == name) {
-        std::process::abort();
-    }
-}
-
-#[cfg(not(any(test, feature = "crash-points")))]
-#[inline(always)]
-pub(crate) fn crash_point(_name: &str) {}
 
 #[cfg(test)]
 mod tests {

@@ -90,6 +90,11 @@ impl WorkDirs {
         self.root.join(format!("{SNAPSHOT_PREFIX}{}-{n}", std::process::id()))
     }
 
+    /// The note of the `backups/` folder taken before a long plugin call.
+    pub fn plugin_call_note(&self) -> PathBuf {
+        self.root.join("plugin-call.json")
+    }
+
     /// Whether `name` (an entry of the work folder) is a snapshot folder.
     pub fn is_snapshot_name(name: &str) -> bool {
         name.starts_with(SNAPSHOT_PREFIX)

@@ -4,7 +4,8 @@
 //! ([`layout`]), reading and writing `.env` ([`env`], [`env_file`],
 //! [`settings`]), the lock that keeps a second writer process out
 //! ([`lock`]), the restore journal and its recovery ([`journal`]), and the
-//! file primitives they share ([`files`], [`tree_copy`], [`safe_files`]).
+//! what an interrupted plugin call left ([`leftovers`]), and the file
+//! primitives they share ([`files`], [`tree_copy`], [`safe_files`]).
 //!
 //! [`Tenant::open`] is the one way in: it creates missing folders, takes the
 //! lock when asked, settles a restore a crash interrupted and removes stale
@@ -16,6 +17,7 @@ pub mod env_file;
 pub mod files;
 pub mod journal;
 pub mod layout;
+pub mod leftovers;
 pub mod lock;
 pub mod safe_files;
 pub mod settings;
@@ -107,6 +109,7 @@ impl Tenant {
                 tracing::info!("finished cleaning up after the restore of backup {backup_id}")
             }
         }
+        leftovers::settle(&self.dirs.backups, &self.work.plugin_call_note());
         self.remove_stale_snapshots();
         Ok(())
     }

@@ -104,11 +104,16 @@ fn ids_are_never_reused() {
     assert!(!fx.roots.backups.join(&second.name).exists());
     assert!(matches!(backups::delete(fx.ctx(), second.id), Err(PluginError::NotFound(_))));
     assert_eq!(backups::create(fx.ctx(), "", None).unwrap().id, 3);
-    // Even when the catalog is lost, ids continue above the archives on disk.
+    // Even when the catalog is lost, the deleted highest id is not handed
+    // out again: the high-water mark beside the catalog keeps it.
     backups::delete(fx.ctx(), 3).unwrap();
     fs::remove_file(fx.roots.backups.join("catalog.json")).unwrap();
     let next = backups::create(fx.ctx(), "", None).unwrap();
-    assert!(next.id > first.id, "{}", next.id);
+    assert_eq!(next.id, 4, "first was {}", first.id);
+    // And when both are lost, ids still continue above the archives on disk.
+    fs::remove_file(fx.roots.backups.join("catalog.json")).unwrap();
+    fs::remove_file(fx.roots.backups.join("ids.json")).unwrap();
+    assert_eq!(backups::create(fx.ctx(), "", None).unwrap().id, 5);
 }
 
 #[test]
@@ -145,7 +150,7 @@ fn reads_write_nothing_and_leave_temporary_files_alone() {
     fs::create_dir(fx.roots.backups.join(".restore-3")).unwrap();
     fs::write(fx.roots.backups.join("catalog.json.tmp"), b"{").unwrap();
     let made = backups::create(fx.ctx(), "", None).unwrap();
-    assert_eq!(fx.backup_files(), [made.name.as_str(), "catalog.json"]);
+    assert_eq!(fx.backup_files(), [made.name.as_str(), "catalog.json", "ids.json"]);
 }
 
 #[test]

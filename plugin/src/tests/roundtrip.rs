@@ -45,8 +45,8 @@ fn restore_brings_back_exactly_what_was_backed_up() {
     let files = before.values().filter(|v| v.is_some()).count() as u64;
     let bytes: u64 = before.values().flatten().map(|v| v.len() as u64).sum();
     assert_eq!((report.files, report.bytes), (files, bytes));
-    // Nothing but the archive and the catalog is left in backups/.
-    assert_eq!(fx.backup_files(), ["backup-20240103_1200_1.tar.gz", "catalog.json"]);
+    // Nothing but the archive, the catalog and its id mark is left in backups/.
+    assert_eq!(fx.backup_files(), ["backup-20240103_1200_1.tar.gz", "catalog.json", "ids.json"]);
     let progress = fx.host.progress.borrow().clone();
     assert!(progress.len() >= 4 && progress.iter().all(|(done, total)| done <= total));
     assert!(progress.iter().any(|(done, total)| done == total && *total > 3 << 20));
@@ -98,7 +98,7 @@ fn failed_env_write_rolls_the_files_back() {
         "{err}"
     );
     assert_eq!(fx.tree(), current);
-    assert_eq!(fx.backup_files(), [backup.name.as_str(), "catalog.json"]);
+    assert_eq!(fx.backup_files(), [backup.name.as_str(), "catalog.json", "ids.json"]);
 }
 
 #[cfg(unix)]
