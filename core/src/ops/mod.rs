@@ -10,6 +10,7 @@ mod engine;
 mod error;
 mod restore;
 mod snapshot;
+mod space;
 
 pub use engine::{DataEngine, NoDatabase, WritesPaused};
 pub use error::{ErrorKind, OpsError, size_in_words};
@@ -112,16 +113,16 @@ impl Backups {
     ) -> Result<T, OpsError> {
         let n = self.snapshots.fetch_add(1, Ordering::Relaxed);
         let snapshot = Snapshot::take(&self.tenant, self.engine.as_ref(), n)?;
-        let invocation = Invocation {
-            data_bytes: self.content_size(),
-            ..self.invocation(snapshot.dirs(self.tenant.dirs()), progress)
-        };
+        let content = self.content_size();
+        let invocation =
+            Invocation { data_bytes: content, ..self.invocation(snapshot.dirs(self.tenant.dirs()), progress) };
         let backups = &self.tenant.dirs().backups;
+        let space = space::Space::before(backups, content);
         std::fs::create_dir_all(&self.tenant.work().root).map_err(|e| OpsError::Io(e.to_string()))?;
         let before = Before::note(backups, &self.tenant.work().plugin_call_note());
         call(&self.runtime, &invocation).map_err(|err| {
             before.clean_after(&err);
-            self.disk_full_or(err, backups)
+            space.explain(err)
         })
     }
 

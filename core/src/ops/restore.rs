@@ -10,10 +10,10 @@
 use std::time::Instant;
 
 use super::Backups;
-use super::error::{OpsError, size_in_words};
+use super::error::OpsError;
+use super::space::{Space, unpacked_size};
 use crate::model::RestoreReport;
-use crate::runtime::{CallError, Invocation, ProgressFn};
-use crate::tenant::files::available_bytes;
+use crate::runtime::{Invocation, ProgressFn};
 use crate::tenant::journal::{self, Swap};
 use crate::tenant::leftovers::Before;
 use crate::tenant::tree_copy::first_special_entry;
@@ -28,7 +28,10 @@ impl Backups {
         let dirs = self.tenant.dirs();
         let restore_dirs = self.tenant.work().restore();
         let backup = self.get(id)?;
-        self.check_space_for_restore(backup.size)?;
+        std::fs::create_dir_all(&self.tenant.work().root).map_err(|e| OpsError::Io(e.to_string()))?;
+        let need = unpacked_size(&dirs.backups.join(&backup.name), backup.size);
+        let space = Space::before(&self.tenant.work().root, need);
+        space.refuse_when_short()?;
         let staged = journal::prepare_staging(dirs, &restore_dirs).map_err(|source| OpsError::Swap { id, source })?;
 
         let refused = |reason: String| OpsError::RestoreRefused { id, reason };
@@ -37,7 +40,7 @@ impl Backups {
             let before = Before::note(&dirs.backups, &self.tenant.work().plugin_call_note());
             let report = self.runtime.restore(&invocation, id).map_err(|err| {
                 before.clean_after(&err);
-                self.disk_full_or(err, &restore_dirs.root)
+                space.explain(err)
             })?;
             for folder in [&staged.data, &staged.public, &staged.translations] {
                 let found = first_special_entry(folder)
@@ -106,35 +109,5 @@ impl Backups {
             Ok(()) => Err(failure),
             Err(reason) => Err(OpsError::Reopen { id, reason: format!("{reason}; before that: {failure}") }),
         }
-    }
-
-    /// Refuses a restore up front when the archive alone would not fit
-    /// beside the tenant (its contents need at least that much).
-    fn check_space_for_restore(&self, archive_size: u64) -> Result<(), OpsError> {
-        let root = &self.tenant.work().root;
-        std::fs::create_dir_all(root).map_err(|e| OpsError::Io(format!("cannot create {}: {e}", root.display())))?;
-        let have = available_bytes(root).unwrap_or(u64::MAX);
-        if have < archive_size {
-            return Err(OpsError::DiskFull {
-                place: root.display().to_string(),
-                need: format!("at least {}", size_in_words(archive_size)),
-                have: size_in_words(have),
-            });
-        }
-        Ok(())
-    }
-
-    /// A failed plugin call as [`OpsError::DiskFull`] when the plugin ran out
-    /// of space in `place` (its message says so), else as it is.
-    pub(crate) fn disk_full_or(&self, err: CallError, place: &std::path::Path) -> OpsError {
-        let says_full = matches!(&err, CallError::Storage(message) if message.contains("No space left on device") || message.contains("os error 28"));
-        if says_full {
-            return OpsError::DiskFull {
-                place: place.display().to_string(),
-                need: "more than is free".to_string(),
-                have: size_in_words(available_bytes(place).unwrap_or(0)),
-            };
-        }
-        OpsError::Plugin(err)
     }
 }
