@@ -197,7 +197,7 @@ fn damaged_gzip_streams_are_refused() {
     let bytes = fs::read(fx.roots.backups.join(&good.name)).unwrap();
 
     install(&fx, 10, &bytes[..bytes.len() - 20]);
-    assert_refused(&fx, &before, 10, "");
+    assert_refused(&fx, &before, 10, "the archive cannot be read");
 
     let mut trailing = bytes.clone();
     trailing.extend_from_slice(b"garbage");
@@ -215,5 +215,20 @@ fn damaged_gzip_streams_are_refused() {
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x40;
     fs::write(fx.roots.backups.join(&good.name), &flipped).unwrap();
-    assert_refused(&fx, &before, good.id, "");
+    assert_refused(&fx, &before, good.id, "the archive cannot be read");
+}
+
+#[test]
+fn an_archive_whose_only_fault_is_its_recorded_sha256_is_refused() {
+    let (fx, before) = tenant();
+    let good = backups::create(fx.ctx(), "", None).unwrap();
+    let catalog_path = fx.roots.backups.join("catalog.json");
+    let catalog = fs::read_to_string(&catalog_path).unwrap().replace(&good.sha256, &"0".repeat(64));
+    fs::write(&catalog_path, catalog).unwrap();
+    assert_refused(
+        &fx,
+        &before,
+        good.id,
+        &format!("the archive's SHA-256 is {}, but {} was recorded when it was made", good.sha256, "0".repeat(64)),
+    );
 }
