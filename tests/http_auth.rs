@@ -96,11 +96,11 @@ fn every_backup_and_schedule_endpoint_needs_a_root_token_for_its_uid() {
     assert_all(&call_all(&root.with_token(Some(&forged)), 1, &[]), 401, "a token signed elsewhere");
     assert_all(&call_all(&root.with_token(Some(&expired)), 1, &[]), 401, "an expired token");
     let root2 = server.sign_in("root2", "password-of-user");
-    assert_all(&call_all(&root2, 1, &[]), 401, "another ROOT user naming uid 1");
+    assert_all(&call_all(&root2, 1, &[]), 403, "another ROOT user naming uid 1");
     for (name, id) in &users[..3] {
         let client = server.sign_in(name, "password-of-user");
         assert_all(&call_all(&client, *id, &[]), 403, name);
-        assert_all(&call_all(&client, 1, &[]), 401, &format!("{name} naming uid 1"));
+        assert_all(&call_all(&client, 1, &[]), 403, &format!("{name} naming uid 1"));
     }
     assert_eq!(root.backup_ids(), before, "a refused request changed the backups");
     assert_eq!(root.get("/backup/schedule/fetch?uid=1&limit=10&offset=0").body["amount"], 0);
@@ -170,9 +170,9 @@ fn user_creation_rules_and_the_data_api_for_every_role() {
     // Any signed-in user may use the data API with their own uid.
     assert_eq!(vera.put_record(viewer_id, "notes", "k", json!([1, 2])).status, 200);
     assert_eq!(vera.records(viewer_id, "notes"), [("k".to_owned(), json!([1, 2]))]);
-    assert_eq!(vera.put_record(1, "notes", "k", json!(0)).status, 401);
+    assert_eq!(vera.put_record(1, "notes", "k", json!(0)).status, 403);
     assert_eq!(server.anonymous().put_record(viewer_id, "notes", "k", json!(0)).status, 401);
-    assert_eq!(vera.get("/data/fetch?uid=1&collection=notes").status, 401);
+    assert_eq!(vera.get("/data/fetch?uid=1&collection=notes").status, 403);
     assert_eq!(vera.delete(&format!("/data/delete?uid={viewer_id}&collection=notes&key=k")).status, 200);
     assert!(root.records(1, "notes").is_empty());
 }

@@ -171,6 +171,23 @@ fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     let (status, body) = announce_large_body(&server.base, root.token.as_deref().unwrap());
     assert_eq!(status, 413, "{body}");
     assert!(body.contains("\"status\":413") && body.contains("limit"), "{body}");
+    // A client that sends the whole oversize body receives the answer too.
+    let sent = raw(root
+        .request(reqwest::Method::POST, "/backup/create")
+        .header("content-type", "application/json")
+        .body(vec![b' '; 2 * 1024 * 1024]));
+    assert_eq!(sent.status, 413, "{}", sent.body);
+    // Trailing bytes after the JSON object are refused.
+    let trailing = raw(root
+        .request(reqwest::Method::POST, "/backup/create")
+        .header("content-type", "application/json")
+        .body(r#"{"uid": 1} xyz"#));
+    assert_eq!(trailing.status, 400, "{}", trailing.body);
+    assert!(
+        trailing.body["message"].as_str().unwrap().contains("something follows the JSON object"),
+        "{}",
+        trailing.body
+    );
     let wrong_method = raw(root.request(reqwest::Method::PUT, "/backup/create"));
     assert_eq!(wrong_method.status, 405, "{}", wrong_method.body);
 

@@ -106,7 +106,7 @@ pub fn csrf_token(secret: &[u8], token: &str) -> String {
 pub struct Caller(pub User);
 
 impl Caller {
-    /// The caller, when they are user `uid` (else 401) and ROOT (else 403).
+    /// The caller, when they are user `uid` and ROOT (else 403).
     pub fn root(&self, uid: u64) -> Result<&User, ApiError> {
         let user = self.same_user(uid)?;
         if user.role != Role::Root {
@@ -119,10 +119,11 @@ impl Caller {
         Ok(user)
     }
 
-    /// The caller, when they are user `uid` (else 401).
+    /// The caller, when they are user `uid` (else 403: signed in, but
+    /// acting for someone else).
     pub fn same_user(&self, uid: u64) -> Result<&User, ApiError> {
         if self.0.id != uid {
-            return Err(ApiError::unauthorized(format!(
+            return Err(ApiError::forbidden(format!(
                 "the token belongs to user {}, but the request names uid {uid}",
                 self.0.id
             )));
@@ -218,9 +219,9 @@ mod tests {
     fn role_and_uid_checks() {
         let user = |role| Caller(User { id: 3, username: "u".into(), role, created_at: Utc::now() });
         assert!(user(Role::Root).root(3).is_ok());
-        assert_eq!(user(Role::Root).root(1).unwrap_err().status, 401);
+        assert_eq!(user(Role::Root).root(1).unwrap_err().status, 403);
         assert_eq!(user(Role::Admin).root(3).unwrap_err().status, 403);
-        assert_eq!(user(Role::Viewer).root(1).unwrap_err().status, 401);
+        assert_eq!(user(Role::Viewer).root(1).unwrap_err().status, 403);
         assert!(user(Role::Viewer).same_user(3).is_ok());
     }
 }

@@ -15,6 +15,11 @@ use super::response::ApiError;
 
 /// Largest request body accepted, in bytes.
 pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+/// Largest refused body read and dropped before the 413 answer, so that a
+/// client still sending it receives the answer.
+const DRAIN_LIMIT_BYTES: usize = 16 * 1024 * 1024;
+/// Longest the server reads a refused body before answering 413.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// A JSON request body deserialized into `T`. The `Content-Type` is not
 /// checked, so that `curl -d '{...}'` works as written; the body must parse
@@ -39,7 +44,13 @@ where
         };
         // Refuse an announced oversize body at once, without waiting for it.
         let announced = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if announced.is_some_and(|len| len > BODY_LIMIT_BYTES as u64) {
+        if let Some(len) = announced.filter(|len| *len > BODY_LIMIT_BYTES as u64) {
+            // Read what the client is sending (up to a bound, briefly) so that
+            // the answer reaches it before the connection closes.
+            if len <= DRAIN_LIMIT_BYTES as u64 {
+                let body = req.into_body();
+                let _ = tokio::time::timeout(DRAIN_TIME, axum::body::to_bytes(body, DRAIN_LIMIT_BYTES)).await;
+            }
             return Err(too_large());
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
