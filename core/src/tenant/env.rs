@@ -1,11 +1,10 @@
 //! Reading and replacing the tenant's `.env` without following links.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::files::{is_symlink_refusal, no_follow};
+use super::files::{is_symlink_refusal, no_follow, write_atomic};
 use super::layout::TenantDirs;
 
 /// Why the tenant's `.env` could not be read or written.
@@ -48,32 +47,16 @@ impl TenantDirs {
         Ok(contents)
     }
 
-    /// Replaces the tenant's `.env` atomically: a temporary file beside it
-    /// (mode 0600), synced, then renamed over it, so a link at `.env` is
-    /// replaced rather than followed and readers never see half a file.
+    /// Replaces the tenant's `.env` atomically and durably (see
+    /// [`write_atomic`]): a link at `.env` is replaced rather than followed
+    /// and readers never see half a file. The file is readable by its owner
+    /// only.
     pub fn write_env(&self, contents: &[u8]) -> Result<(), EnvError> {
-        let path = &self.env_file;
-        static WRITES: AtomicU64 = AtomicU64::new(0);
-        let temp = path.with_file_name(format!(
-            ".env.kinesis-tmp-{}-{}",
-            std::process::id(),
-            WRITES.fetch_add(1, Ordering::Relaxed)
-        ));
-        let written = (|| {
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .custom_flags(no_follow())
-                .open(&temp)?;
-            file.write_all(contents)?;
-            file.sync_all()?;
-            std::fs::rename(&temp, path)
-        })();
-        if written.is_err() {
-            let _ = std::fs::remove_file(&temp);
-        }
-        written.map_err(|source| EnvError::Io { action: "write", path: path.clone(), source })
+        write_atomic(&self.env_file, contents).map_err(|source| EnvError::Io {
+            action: "write",
+            path: self.env_file.clone(),
+            source,
+        })
     }
 }
 

@@ -6,6 +6,7 @@
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// `O_NOFOLLOW` for `custom_flags`.
 pub(crate) fn no_follow() -> i32 {
@@ -43,17 +44,17 @@ pub fn sync_filesystem(path: &Path) -> io::Result<()> {
 }
 
 /// Replaces `path` with `contents` atomically and durably: a temporary file
-/// beside it, synced, renamed over it, and the folder synced. A link at
-/// `path` is replaced, never followed.
+/// beside it (mode 0600), synced, renamed over it, and the folder synced. A
+/// link at `path` is replaced, never followed.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
     let dir = path.parent().ok_or_else(|| io::Error::other("the path has no folder"))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let temp = dir.join(format!(".{name}.tmp-{}-{}", std::process::id(), WRITES.fetch_add(1, Ordering::Relaxed)));
     let written = (|| {
         let mut file = std::fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(0o600)
             .custom_flags(no_follow())
             .open(&temp)?;
