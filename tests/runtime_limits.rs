@@ -25,6 +25,7 @@ fn tight_runtime() -> Runtime {
         long_deadline: Duration::from_secs(2),
         liveness: Duration::from_secs(60),
         cache_dir: Some(support::test_cache_dir()),
+        max_instances: 16,
     };
     Runtime::load(misbehaving(), options).expect("the misbehaving component implements the contract")
 }

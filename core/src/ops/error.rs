@@ -17,7 +17,7 @@ pub enum ErrorKind {
     /// An archive, or what it restores, cannot be used; nothing was changed
     /// (or the change was undone).
     Unusable,
-    /// The disk is full.
+    /// The disk is full, or the tenant's quota is used up.
     DiskFull,
     /// A fault the caller cannot fix.
     Internal,
@@ -45,6 +45,9 @@ pub enum OpsError {
         /// How much is free, in words.
         have: String,
     },
+    /// A create would pass the tenant's quota.
+    #[error("{0}")]
+    QuotaExceeded(String),
     /// A consistent copy of `data/` could not be taken.
     #[error("cannot copy data/ for a consistent backup: {0}")]
     Snapshot(std::io::Error),
@@ -117,7 +120,7 @@ impl OpsError {
                 | CallError::Host(_) => ErrorKind::Internal,
             },
             OpsError::Busy => ErrorKind::Busy,
-            OpsError::DiskFull { .. } => ErrorKind::DiskFull,
+            OpsError::DiskFull { .. } | OpsError::QuotaExceeded(_) => ErrorKind::DiskFull,
             OpsError::RestoreRefused { .. } | OpsError::RestoreRolledBack { .. } => ErrorKind::Unusable,
             OpsError::ArchiveMissing { .. } => ErrorKind::NotFound,
             OpsError::Tenant(TenantError::Locked(_)) => ErrorKind::Busy,

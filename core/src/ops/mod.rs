@@ -6,12 +6,14 @@
 //! restore with its rollback, disk-full detection, and archive names
 //! checked before a file is opened.
 
+mod admission;
 mod engine;
 mod error;
 mod restore;
 mod snapshot;
 mod space;
 
+pub use admission::{Admission, FairQueue, Turn};
 pub use engine::{DataEngine, NoDatabase, WritesPaused};
 pub use error::{ErrorKind, OpsError, size_in_words};
 
@@ -40,11 +42,28 @@ const SCHEDULE_PAGE: u32 = 1000;
 /// them, and the database whose files they hold.
 pub struct Backups {
     tenant: Tenant,
+    quota: Quota,
+    admission: Option<Arc<dyn Admission>>,
     runtime: Arc<Runtime>,
     engine: Arc<dyn DataEngine>,
     clock: Arc<dyn Clock>,
     long_running: Mutex<()>,
     snapshots: AtomicU64,
+}
+
+/// Limits on a tenant's backups; `None` is unlimited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Quota {
+    /// Most bytes all backups may take.
+    pub bytes: Option<u64>,
+    /// Most backups kept.
+    pub backups: Option<u64>,
+}
+
+/// The tenant's backup-or-restore slot and, with a shared queue, its turn.
+struct Running<'a> {
+    _slot: MutexGuard<'a, ()>,
+    _turn: Option<Turn>,
 }
 
 /// A backup a bulk delete could not remove, and why.
@@ -62,6 +81,8 @@ impl Backups {
     pub fn new(tenant: Tenant, runtime: Arc<Runtime>, engine: Arc<dyn DataEngine>) -> Backups {
         Backups {
             tenant,
+            quota: Quota::default(),
+            admission: None,
             runtime,
             engine,
             clock: Arc::new(SystemClock),
@@ -73,6 +94,19 @@ impl Backups {
     /// The same with another clock (tests move time).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Backups {
         self.clock = clock;
+        self
+    }
+
+    /// The same with `quota` on the tenant's backups.
+    pub fn with_quota(mut self, quota: Quota) -> Backups {
+        self.quota = quota;
+        self
+    }
+
+    /// The same with long operations (create, restore, verify, a due tick)
+    /// admitted by `admission`, a queue shared with other tenants.
+    pub fn with_admission(mut self, admission: Arc<dyn Admission>) -> Backups {
+        self.admission = Some(admission);
         self
     }
 
@@ -96,13 +130,61 @@ impl Backups {
         self.invocation(self.tenant.dirs().clone(), None)
     }
 
-    /// Starts the tenant's only backup or restore, or answers Busy.
-    fn begin_long(&self) -> Result<MutexGuard<'_, ()>, OpsError> {
-        match self.long_running.try_lock() {
-            Ok(guard) => Ok(guard),
-            Err(TryLockError::Poisoned(poisoned)) => Ok(poisoned.into_inner()),
-            Err(TryLockError::WouldBlock) => Err(OpsError::Busy),
+    /// Starts the tenant's only backup or restore, or answers Busy; then
+    /// waits for a turn in the shared queue of long operations.
+    fn begin_long(&self) -> Result<Running<'_>, OpsError> {
+        let slot = match self.long_running.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return Err(OpsError::Busy),
+        };
+        Ok(Running { _slot: slot, _turn: self.turn() })
+    }
+
+    /// A turn in the shared queue of long operations, when there is one.
+    fn turn(&self) -> Option<Turn> {
+        self.admission.as_ref().map(|admission| admission.admit(&self.tenant.root().to_string_lossy()))
+    }
+
+    /// Refuses a create that would pass the tenant's quota.
+    fn check_quota(&self) -> Result<(), OpsError> {
+        if self.quota.bytes.is_none() && self.quota.backups.is_none() {
+            return Ok(());
         }
+        let (mut count, mut used, mut newest) = (0u64, 0u64, None);
+        let mut offset = 0;
+        loop {
+            let page = self.list(None, SCHEDULE_PAGE, offset)?;
+            if newest.is_none() {
+                newest = page.backups.first().map(|b| b.size);
+            }
+            count += page.backups.len() as u64;
+            used += page.backups.iter().map(|b| b.size).sum::<u64>();
+            offset += SCHEDULE_PAGE;
+            if page.backups.is_empty() || u64::from(offset) >= page.amount {
+                break;
+            }
+        }
+        if let Some(allowed) = self.quota.backups
+            && count >= allowed
+        {
+            return Err(OpsError::QuotaExceeded(format!(
+                "the tenant keeps {count} backups and its quota allows {allowed}; delete some or give them an expiry"
+            )));
+        }
+        if let Some(allowed) = self.quota.bytes {
+            let next = newest.unwrap_or_else(|| self.content_size());
+            if used.saturating_add(next) > allowed {
+                return Err(OpsError::QuotaExceeded(format!(
+                    "the tenant's backups use {} of the {} its quota allows, and the next one needs about {}; \
+                     delete some or give them an expiry",
+                    size_in_words(used),
+                    size_in_words(allowed),
+                    size_in_words(next)
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Runs `call` on a fresh consistent snapshot of `data/`.
@@ -135,6 +217,7 @@ impl Backups {
         progress: Option<ProgressFn>,
     ) -> Result<Backup, OpsError> {
         let _running = self.begin_long()?;
+        self.check_quota()?;
         let started = std::time::Instant::now();
         let backup = self.on_snapshot(progress, |runtime, inv| runtime.create(inv, description, expiry))?;
         tracing::info!("created backup {} in {} ms: {} bytes", backup.name, started.elapsed().as_millis(), backup.size);
@@ -177,6 +260,7 @@ impl Backups {
     /// Re-reads a backup's archive and checks it.
     pub fn verify(&self, id: u64, progress: Option<ProgressFn>) -> Result<VerifyReport, OpsError> {
         let size = self.get(id)?.size;
+        let _turn = self.turn();
         let invocation = Invocation { data_bytes: size, ..self.invocation(self.tenant.dirs().clone(), progress) };
         Ok(self.runtime.verify(&invocation, id)?)
     }

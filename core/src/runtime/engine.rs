@@ -13,16 +13,12 @@ use super::LoadError;
 /// How often the epoch advances: the granularity of every deadline.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// How many plugin instances may run at the same time with the pooling
-/// allocator (one per concurrent call).
-const CONCURRENT_INSTANCES: u32 = 16;
-
 /// Builds the engine: Cranelift optimising for speed, epoch interruption,
 /// and a pooling allocator whose memories are capped at `memory_limit`.
 /// Falls back to on-demand allocation when the machine refuses the pool's
 /// address-space reservation.
-pub(crate) fn build_engine(memory_limit: usize) -> Result<Engine, LoadError> {
-    match Engine::new(&config(Some(memory_limit))) {
+pub(crate) fn build_engine(memory_limit: usize, instances: u32) -> Result<Engine, LoadError> {
+    match Engine::new(&config(Some((memory_limit, instances)))) {
         Ok(engine) => Ok(engine),
         Err(pool_error) => {
             tracing::warn!(
@@ -34,17 +30,17 @@ pub(crate) fn build_engine(memory_limit: usize) -> Result<Engine, LoadError> {
     }
 }
 
-/// The engine configuration; `pool_memory_limit` selects the pooling
-/// allocator sized for that memory limit.
-fn config(pool_memory_limit: Option<usize>) -> Config {
+/// The engine configuration; `pool` selects the pooling allocator sized for
+/// that memory limit and that many instances at once.
+fn config(pool: Option<(usize, u32)>) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true).epoch_interruption(true).cranelift_opt_level(OptLevel::Speed);
-    if let Some(limit) = pool_memory_limit {
+    if let Some((limit, instances)) = pool {
         let mut pool = PoolingAllocationConfig::new();
-        pool.total_component_instances(CONCURRENT_INSTANCES)
-            .total_core_instances(CONCURRENT_INSTANCES * 8)
-            .total_memories(CONCURRENT_INSTANCES * 2)
-            .total_tables(CONCURRENT_INSTANCES * 8)
+        pool.total_component_instances(instances)
+            .total_core_instances(instances * 8)
+            .total_memories(instances * 2)
+            .total_tables(instances * 8)
             .max_memories_per_component(2)
             .max_memory_size(limit);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));

@@ -74,6 +74,9 @@ pub struct RuntimeOptions {
     pub liveness: Duration,
     /// Where precompiled plugins are cached; `None` disables the cache.
     pub cache_dir: Option<PathBuf>,
+    /// Plugin instances that may run at once (the pooling allocator is sized
+    /// for them); a call beyond that answers Busy.
+    pub max_instances: u32,
 }
 
 impl Default for RuntimeOptions {
@@ -88,6 +91,7 @@ impl Default for RuntimeOptions {
             long_deadline: Duration::from_secs(2 * 60 * 60),
             liveness: Duration::from_secs(60),
             cache_dir: cache::default_cache_dir(),
+            max_instances: 16,
         }
     }
 }
@@ -151,7 +155,7 @@ impl Runtime {
     /// Loads, checks and prepares the plugin.
     pub fn load(source: PluginSource, options: RuntimeOptions) -> Result<Runtime, LoadError> {
         let plugin = load::read(&source)?;
-        let engine = engine::build_engine(options.memory_limit_bytes)?;
+        let engine = engine::build_engine(options.memory_limit_bytes, options.max_instances)?;
         let cache_file = options.cache_dir.as_deref().map(|dir| cache::cache_file(dir, &engine, &plugin.sha256));
         let (component, artifact_origin) = load::compile(&engine, &plugin, cache_file.as_deref())?;
         let pre = PluginPre::prepare(&engine, &component)?;

@@ -90,6 +90,11 @@ impl WorkDirs {
         self.root.join(format!("{SNAPSHOT_PREFIX}{}-{n}", std::process::id()))
     }
 
+    /// The operator's settings of a hosted tenant.
+    pub fn hosting_settings(&self) -> PathBuf {
+        self.root.join("hosting.json")
+    }
+
     /// The note of the `backups/` folder taken before a long plugin call.
     pub fn plugin_call_note(&self) -> PathBuf {
         self.root.join("plugin-call.json")

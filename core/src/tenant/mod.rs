@@ -15,6 +15,7 @@
 pub mod env;
 pub mod env_file;
 pub mod files;
+pub mod hosting;
 pub mod journal;
 pub mod layout;
 pub mod leftovers;

@@ -9,7 +9,7 @@ use chrono::Utc;
 use rand::distr::{Alphanumeric, SampleString};
 
 use super::password::{self, PasswordError};
-use crate::db::{DbError, DbGate, Role};
+use crate::db::{Db, DbError, DbGate, Role};
 
 /// The environment variable that sets the first ROOT user's password.
 pub const ROOT_PASSWORD_VAR: &str = "KINESIS_ROOT_PASSWORD";
@@ -54,18 +54,21 @@ pub fn check_password_from_env() -> Result<(), FirstStartError> {
 }
 
 /// Creates the ROOT user when the database has no users; `None` otherwise.
-pub async fn seed_root_user(db: &DbGate) -> Result<Option<SeededRoot>, FirstStartError> {
-    if db.read(|db| db.user_count()).await? > 0 {
+pub async fn seed_root_user(gate: &DbGate) -> Result<Option<SeededRoot>, FirstStartError> {
+    gate.write(|db| Ok(seed_root_user_now(db))).await?
+}
+
+/// [`seed_root_user`] on an open database, on the calling thread (password
+/// hashing takes a moment).
+pub fn seed_root_user_now(db: &Db) -> Result<Option<SeededRoot>, FirstStartError> {
+    if db.user_count()? > 0 {
         return Ok(None);
     }
     let from_env = password_from_env();
     let generated = from_env.is_none().then(|| Alphanumeric.sample_string(&mut rand::rng(), GENERATED_PASSWORD_CHARS));
     let chosen = from_env.or_else(|| generated.clone()).unwrap_or_default();
-    let hash = crate::blocking::on_blocking_pool(move || password::hash(&chosen))
-        .await
-        .map_err(|err| FirstStartError::Worker(err.to_string()))?
-        .map_err(FirstStartError::Password)?;
-    db.write(move |db| db.create_user(ROOT_USERNAME, &hash, Role::Root, Utc::now())).await?;
+    let hash = password::hash(&chosen).map_err(FirstStartError::Password)?;
+    db.create_user(ROOT_USERNAME, &hash, Role::Root, Utc::now())?;
     Ok(Some(SeededRoot { generated_password: generated }))
 }
 

@@ -21,6 +21,15 @@ pub enum CliError {
     /// `verify` found a damaged archive (the report was printed).
     #[error("backup {0} is damaged (see the problems above)")]
     Damaged(u64),
+    /// The operator's settings of a hosted tenant cannot be read or written.
+    #[error(transparent)]
+    Hosting(#[from] kinesis_backup_core::tenant::hosting::HostingError),
+    /// No tenant of that name.
+    #[error("{0}")]
+    NoSuchTenant(String),
+    /// Setting up or removing a tenant failed.
+    #[error("{0}")]
+    Setup(String),
     /// An argument combination the parser cannot express.
     #[error("{0}")]
     Usage(String),

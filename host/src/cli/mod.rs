@@ -11,6 +11,7 @@ mod output;
 mod progress;
 mod schedule;
 mod session;
+mod tenant;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,8 +56,12 @@ pub enum Command {
     /// Manage recurring backups and run what is due.
     #[command(subcommand)]
     Schedule(schedule::ScheduleCommand),
-    /// Run the API server and web pages for this tenant.
+    /// Run the API server and web pages for this tenant (or, with
+    /// `--tenants DIR`, for every tenant in DIR, chosen by host).
     Serve(crate::server::ServeArgs),
+    /// Host several tenants: create, list, update and delete them.
+    #[command(subcommand)]
+    Tenant(tenant::TenantCommand),
 }
 
 impl Cli {
@@ -112,6 +117,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Backup(command) => backup::run(command, &cli.root, (plugin, options), cli.json),
         Command::Schedule(command) => schedule::run(command, &cli.root, (plugin, options), cli.json),
+        Command::Tenant(command) => tenant::run(command, cli.json),
         Command::Serve(args) => {
             crate::server::run(cli.root, plugin, options, args).map(|()| ExitCode::SUCCESS).map_err(|err| match err {
                 ServeError::Open(OpenError::Plugin(load)) => CliError::Load(load),

@@ -35,6 +35,9 @@ pub enum OpenError {
     /// The first ROOT user could not be created.
     #[error(transparent)]
     FirstStart(#[from] FirstStartError),
+    /// The operator's settings of the tenant cannot be read.
+    #[error(transparent)]
+    Hosting(#[from] kinesis_backup_core::tenant::hosting::HostingError),
     /// The plugin was refused.
     #[error(transparent)]
     Plugin(#[from] LoadError),
@@ -57,18 +60,23 @@ impl App {
     /// start refused for either changes nothing on disk.
     pub async fn open(root: &Path, plugin: PluginSource, options: RuntimeOptions) -> Result<App, OpenError> {
         first_start::check_password_from_env()?;
-        // The plugin is loaded before anything is written: a refused plugin
-        // leaves the tenant folder as it was.
-        let runtime = on_blocking_pool(move || Runtime::load(plugin, options))
-            .await
-            .map_err(|err| OpenError::Task(err.to_string()))??;
-        tracing::info!("plugin loaded: {}", runtime.describe());
+        let runtime = load_runtime(plugin, options).await?;
+        App::open_with(root, runtime, |backups| backups).await
+    }
+
+    /// Opens the tenant at `root` with an already loaded plugin; `adjust`
+    /// may add a quota or a shared queue to its operations.
+    pub async fn open_with(
+        root: &Path,
+        runtime: Arc<Runtime>,
+        adjust: impl FnOnce(Backups) -> Backups,
+    ) -> Result<App, OpenError> {
         let tenant = Tenant::open(root, Access::Write)?;
         let settings = Settings::load_or_init(tenant.dirs())?;
         let gate = Arc::new(DbGate::new(Db::create(&tenant.dirs().data)?));
         let seeded = first_start::seed_root_user(&gate).await?;
         let engine = Arc::new(LiveDatabase::new(gate.clone(), tenant.dirs().data.clone()));
-        let backups = Arc::new(Backups::new(tenant, Arc::new(runtime), engine));
+        let backups = Arc::new(adjust(Backups::new(tenant, runtime, engine)));
         Ok(App { state: AppState::new(backups, gate, settings), seeded })
     }
 
@@ -81,4 +89,13 @@ impl App {
     pub fn spawn_timer(&self) -> JoinHandle<()> {
         tokio::spawn(scheduler::run(self.state.clone()))
     }
+}
+
+/// Loads (compiles, or takes from the cache) a plugin on the blocking pool.
+pub async fn load_runtime(plugin: PluginSource, options: RuntimeOptions) -> Result<Arc<Runtime>, OpenError> {
+    let runtime = on_blocking_pool(move || Runtime::load(plugin, options))
+        .await
+        .map_err(|err| OpenError::Task(err.to_string()))??;
+    tracing::info!("plugin loaded: {}", runtime.describe());
+    Ok(Arc::new(runtime))
 }

@@ -3,6 +3,7 @@
 //! ([`scheduler`]) and serves until Ctrl-C or SIGTERM.
 
 pub mod app;
+pub mod hosting;
 pub mod router;
 pub mod scheduler;
 
@@ -20,6 +21,32 @@ pub struct ServeArgs {
     /// Address to listen on (`HOST:PORT`; port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: String,
+    /// Serve every tenant in this folder (one subfolder each, made with
+    /// `kinesis-backup tenant create`), chosen by the request's host,
+    /// instead of the one tenant of `--root`.
+    #[arg(long, value_name = "DIR")]
+    pub tenants: Option<PathBuf>,
+    /// With `--tenants`: the domain the tenants' hosts are under; a request
+    /// to `acme.DOMAIN` goes to tenant `acme`.
+    #[arg(long, value_name = "DOMAIN", default_value = "localhost", requires = "tenants")]
+    pub domain: String,
+    /// With `--tenants`: long operations (create, restore, verify, due
+    /// ticks) running at once across all tenants; others wait their turn,
+    /// round robin over tenants. Default: the number of cores.
+    #[arg(long, value_name = "N", requires = "tenants")]
+    pub max_running: Option<usize>,
+    /// With `--tenants`: the default quota on each tenant's backups, in bytes.
+    #[arg(long, value_name = "N", requires = "tenants")]
+    pub quota_bytes: Option<u64>,
+    /// With `--tenants`: the default quota on each tenant's number of backups.
+    #[arg(long, value_name = "N", requires = "tenants")]
+    pub quota_backups: Option<u64>,
+    /// With `--tenants`: the default plugin memory limit in MiB.
+    #[arg(long, value_name = "MIB", requires = "tenants", value_parser = clap::value_parser!(u32).range(8..=4096))]
+    pub memory_mib: Option<u32>,
+    /// With `--tenants`: seconds an unused tenant stays open.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, requires = "tenants")]
+    pub idle_seconds: u64,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -47,7 +74,63 @@ pub enum ServeError {
 /// `info` by default for `serve`).
 pub fn run(root: PathBuf, plugin: PluginSource, options: RuntimeOptions, args: ServeArgs) -> Result<(), ServeError> {
     let threads = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(ServeError::Io)?;
-    threads.block_on(serve(root, plugin, options, args))
+    match args.tenants.clone() {
+        Some(dir) => threads.block_on(serve_tenants(dir, plugin, options, args)),
+        None => threads.block_on(serve(root, plugin, options, args)),
+    }
+}
+
+/// Serves every tenant of `dir` by host, and shuts down gracefully.
+async fn serve_tenants(
+    dir: PathBuf,
+    plugin: PluginSource,
+    mut runtime: RuntimeOptions,
+    args: ServeArgs,
+) -> Result<(), ServeError> {
+    std::fs::create_dir_all(&dir)?;
+    if let Some(mib) = args.memory_mib {
+        runtime.memory_limit_bytes = mib as usize * 1024 * 1024;
+    }
+    let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
+    let max_running = args.max_running.unwrap_or(cores).max(1);
+    // Every long operation and the quick calls beside them need an instance.
+    runtime.max_instances = runtime.max_instances.max(max_running as u32 + 32);
+    let options = hosting::HostingOptions {
+        dir: dir.clone(),
+        domain: args.domain.trim_matches('.').to_owned(),
+        plugin,
+        runtime,
+        quota: kinesis_backup_core::ops::Quota { bytes: args.quota_bytes, backups: args.quota_backups },
+        max_running,
+        idle: std::time::Duration::from_secs(args.idle_seconds),
+    };
+    let hosting = hosting::Hosting::new(options);
+    let listener = tokio::net::TcpListener::bind(&args.addr)
+        .await
+        .map_err(|source| ServeError::Listen { addr: args.addr.clone(), source })?;
+    let addr = listener.local_addr()?;
+    let timers = tokio::spawn(hosting::run_timers(hosting.clone()));
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(
+        stdout,
+        "Kinesis Backup is listening on http://{addr} for the tenants in {} (http://TENANT.{}:{})",
+        dir.display(),
+        args.domain,
+        addr.port()
+    );
+    let _ = stdout.flush();
+    drop(stdout);
+    let stopping = {
+        let hosting = hosting.clone();
+        async move {
+            shutdown_signal().await;
+            hosting.shut_down().await;
+        }
+    };
+    let served = axum::serve(listener, hosting::router(hosting)).with_graceful_shutdown(stopping).await;
+    timers.abort();
+    tracing::info!("stopped");
+    served.map_err(ServeError::Io)
 }
 
 /// Opens everything, serves, and shuts down gracefully.

@@ -25,7 +25,7 @@ pub async fn run(state: AppState) {
 }
 
 /// Logs what a tick did (nothing when it did nothing).
-fn log_report(report: &TickReport) {
+pub(crate) fn log_report(report: &TickReport) {
     for backup in &report.created {
         let schedule = backup.schedule_id.map_or_else(|| "a schedule".to_owned(), |id| format!("schedule {id}"));
         tracing::info!("{schedule} created backup {}: {} bytes", backup.name, backup.size);
@@ -39,7 +39,7 @@ fn log_report(report: &TickReport) {
 }
 
 /// Time from `now` to the start of the next minute.
-fn until_next_minute(now: DateTime<Utc>) -> Duration {
+pub(crate) fn until_next_minute(now: DateTime<Utc>) -> Duration {
     let into_minute = Duration::from_secs(u64::from(now.second()))
         + Duration::from_nanos(u64::from(now.nanosecond() % 1_000_000_000));
     Duration::from_secs(60).saturating_sub(into_minute).max(Duration::from_millis(1))
