@@ -1,7 +1,8 @@
 // Shared helpers of the browser tests: start the built server on a free port with a fresh
 // tenant folder, call its JSON API, drive Debian's chromium through playwright-core, and keep
 // screenshots in tests/artifacts/.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { request } from 'node:http';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -92,6 +93,65 @@ export async function startServer() {
     await rm(root, { recursive: true, force: true });
   };
   return { base, root, api: new Api(base), stop, output: () => output };
+}
+
+/** GET `pathname` at 127.0.0.1:`port` with the `Host` header `host`; resolves to the status. */
+function getWithHost(port, host, pathname) {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: pathname, headers: { Host: host } }, (response) => {
+      response.resume();
+      resolve(response.statusCode);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Makes a folder of tenants with the CLI (`tenant create`, each with one backup described as
+ * given), starts `kinesis-backup serve --tenants` on it, and waits until it answers.
+ * `tenants` maps each tenant's name to its backup's description. Returns { url(name), port, stop }.
+ */
+export async function startTenantServer({ password, tenants }) {
+  const bin = serverBinary();
+  const dir = await mkdtemp(path.join(tmpdir(), 'kinesis-browser-tenants-'));
+  const env = { ...process.env, KINESIS_ROOT_PASSWORD: password, RUST_LOG: 'warn' };
+  const run = (args) => {
+    const result = spawnSync(bin, args, { env, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`kinesis-backup ${args.join(' ')} failed:\n${result.stderr}`);
+  };
+  for (const [name, description] of Object.entries(tenants)) {
+    run(['tenant', 'create', name, '--tenants', dir]);
+    run(['--root', path.join(dir, name), 'backup', 'create', '--description', description]);
+  }
+  const port = await freePort();
+  const child = spawn(bin, ['serve', '--tenants', dir, '--addr', `127.0.0.1:${port}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => { output += chunk; });
+  child.stderr.on('data', (chunk) => { output += chunk; });
+  const [first] = Object.keys(tenants);
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  for (;;) {
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the server did not answer within ${STARTUP_TIMEOUT_MS} ms:\n${output}`);
+    }
+    try {
+      if ((await getWithHost(port, `${first}.localhost`, '/web/login')) === 200) break;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(100);
+  }
+  const stop = async () => {
+    const gone = new Promise((resolve) => { child.once('exit', resolve); });
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await gone;
+    clearTimeout(timer);
+    await rm(dir, { recursive: true, force: true });
+  };
+  return { url: (name) => `http://${name}.localhost:${port}`, port, stop, output: () => output };
 }
 
 /** A small client of the JSON API, signed in as one user. */
