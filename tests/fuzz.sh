@@ -26,16 +26,19 @@ seeds=fuzz/corpus/archive_reader
 found=fuzz/target/corpus/archive_reader
 artifacts=fuzz/artifacts/archive_reader
 mkdir -p "$found" "$artifacts"
-marker="$(mktemp)"
-trap 'rm -f "$marker"' EXIT
+# The target writes each input to a file under the temporary folder; this
+# run's own one is removed at the end.
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+touch "$scratch/started"
 
 echo "==> fuzzing the archive reader for ${seconds}s"
 status=0
 # The first folder receives new inputs; the seeds are only read.
-cargo +nightly fuzz run archive_reader "$found" "$seeds" -- \
+TMPDIR="$scratch" cargo +nightly fuzz run archive_reader "$found" "$seeds" -- \
     -max_total_time="$seconds" -rss_limit_mb=2048 || status=$?
 
-crashes="$(find "$artifacts" -type f -newer "$marker" | sort)"
+crashes="$(find "$artifacts" -type f -newer "$scratch/started" | sort)"
 if [ -n "$crashes" ]; then
     echo "==> the fuzzer found a crash; the input is in:" >&2
     for crash in $crashes; do

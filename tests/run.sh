@@ -9,7 +9,10 @@
 #      the faces and the plugin, the conformance suite against the real
 #      component in wasmtime, hostile archives, runtime limits, the CLI, the
 #      HTTP API (each on loopback) and the embedding example,
-#   4. runs the browser tests (Playwright driving headless chromium) against
+#   4. fuzzes the plugin's archive reader (what restore and verify parse)
+#      for a bounded time from its checked-in corpus (tests/fuzz.sh installs
+#      cargo-fuzz when missing and uses the nightly toolchain for it only),
+#   5. runs the browser tests (Playwright driving headless chromium) against
 #      the built server.
 # Set KINESIS_PLUGIN_WASM=/path/to/plugin.wasm to run the conformance suite
 # against a replacement plugin instead of the default one.
@@ -26,6 +29,9 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 echo "==> Rust tests (unit, conformance, hostile archives, limits, CLI, HTTP, embedding)"
 cargo test --workspace --no-fail-fast
+
+echo "==> fuzzing the archive reader for a bounded time (KINESIS_FUZZ_SECONDS, default 60)"
+bash tests/fuzz.sh
 
 echo "==> browser tests (headless chromium)"
 bash tests/browser/run.sh
