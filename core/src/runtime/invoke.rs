@@ -92,6 +92,20 @@ impl Runtime {
         }
     }
 
+    /// Instantiates the plugin for `inv` in a fresh store, as every call
+    /// does, and calls nothing: how long that takes, for the hosting
+    /// benchmark.
+    #[doc(hidden)]
+    pub fn time_instantiation(&self, inv: &Invocation) -> Result<std::time::Duration, CallError> {
+        let started = Instant::now();
+        let mut took = std::time::Duration::ZERO;
+        self.run(inv, Operation::LIST, Asked::default(), |_, _| {
+            took = started.elapsed();
+            Ok(Ok(()))
+        })?;
+        Ok(took)
+    }
+
     /// The error for an answer that breaks `rule`, naming the plugin.
     fn violation(&self, op: Operation, rule: String) -> CallError {
         tracing::warn!(operation = op.name, "{} broke a rule of the host: {rule}", self.name);
