@@ -24,7 +24,7 @@ use chrono::Utc;
 use kinesis_backup_core::ops::{FairQueue, Quota};
 use kinesis_backup_core::runtime::{PluginSource, Runtime, RuntimeOptions};
 use kinesis_backup_core::tenant::hosting::{HostingSettings, is_tenant_name};
-use kinesis_backup_core::tenant::{TenantDirs, WorkDirs};
+use kinesis_backup_core::tenant::{TenantDirs, TenantError, WorkDirs};
 use tower::ServiceExt;
 
 use super::app::{App, OpenError, load_runtime};
@@ -98,6 +98,9 @@ impl From<NoTenant> for ApiError {
     fn from(err: NoTenant) -> Self {
         match err {
             NoTenant::Unknown(message) => ApiError::not_found(message),
+            NoTenant::Open { source: OpenError::Tenant(TenantError::Locked(_)), .. } => {
+                ApiError::conflict(format!("{err}; try again when the other process has finished"))
+            }
             NoTenant::Open { .. } => ApiError::internal(err.to_string()),
         }
     }
