@@ -84,8 +84,7 @@ impl Db {
     pub fn create(data_dir: &Path) -> Result<Db, DbError> {
         let path = data_dir.join(DB_FILE);
         refuse_links(&path, true)?;
-        let engine =
-            redb::Database::create(&path).map_err(|source| DbError::Open { path, source: Box::new(source) })?;
+        let engine = builder().create(&path).map_err(|source| DbError::Open { path, source: Box::new(source) })?;
         let db = Db { engine };
         db.ensure_tables()?;
         Ok(db)
@@ -97,7 +96,7 @@ impl Db {
     pub fn open_existing(data_dir: &Path) -> Result<Db, DbError> {
         let path = data_dir.join(DB_FILE);
         refuse_links(&path, false)?;
-        let engine = redb::Database::open(&path).map_err(|source| DbError::Open { path, source: Box::new(source) })?;
+        let engine = builder().open(&path).map_err(|source| DbError::Open { path, source: Box::new(source) })?;
         let db = Db { engine };
         db.check_users()?;
         Ok(db)
@@ -125,6 +124,17 @@ impl Db {
         drop(table);
         self.all_users().map(|_| ())
     }
+}
+
+/// Pages the engine keeps in memory per database, at most. The tenant's
+/// database is small; a server hosting many tenants keeps many open.
+const CACHE_BYTES: usize = 4 * 1024 * 1024;
+
+/// The engine's settings.
+fn builder() -> redb::Builder {
+    let mut builder = redb::Builder::new();
+    builder.set_cache_size(CACHE_BYTES);
+    builder
 }
 
 /// Fails unless `path` is a regular file (or, when `may_be_missing`, absent).
