@@ -16,9 +16,13 @@ use super::limits::{Failure, MemoryLimiter};
 use super::liveness::{CHECK_EVERY, Watch};
 use super::operations::Operation;
 use super::operations::{Answer, Contract};
+use super::plugin::Plugin;
 use super::sandbox::{TenantAccess, wasi_ctx};
 use super::store::CallState;
 use super::{CallError, Invocation, Runtime};
+
+/// How long a call waits for a free instance slot before answering Busy.
+const POOL_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Runtime {
     /// Runs `call` on a fresh instance for `inv` under `op`'s rules.
@@ -63,7 +67,7 @@ impl Runtime {
             Some(stop) => Err(stop.into()),
         });
 
-        let outcome = match self.pre.instantiate(&mut store) {
+        let outcome = match self.instantiate(&mut store) {
             Ok(plugin) => call(plugin.contract(), &mut store),
             Err(e) if e.is::<PoolConcurrencyLimitError>() => {
                 return Err(CallError::Busy(
@@ -89,6 +93,21 @@ impl Runtime {
                 stderr: stderr.text().0,
             }
             .classify(&error)),
+        }
+    }
+
+    /// A fresh instance in `store`. When every instance slot of the pool is
+    /// taken, waits a little for one to come free (calls are short) before
+    /// giving up.
+    fn instantiate(&self, store: &mut Store<CallState>) -> wasmtime::Result<Plugin> {
+        let patience = Instant::now() + POOL_PATIENCE;
+        loop {
+            match self.pre.instantiate(store) {
+                Err(e) if e.is::<PoolConcurrencyLimitError>() && Instant::now() < patience => {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                outcome => return outcome,
+            }
         }
     }
 

@@ -249,10 +249,15 @@ impl Hosting {
     /// Ticks every tenant's schedules once; a tenant whose tick fails is
     /// logged and the others go on.
     pub async fn tick_all(self: &Arc<Self>) {
+        // As many ticks at once as long operations may run: a thousand
+        // tenants' ticks must not take every plugin instance at the minute.
+        let permits = Arc::new(tokio::sync::Semaphore::new(self.options.max_running));
         let mut ticks = tokio::task::JoinSet::new();
         for name in self.tenant_names() {
             let hosting = self.clone();
+            let permits = permits.clone();
             ticks.spawn(async move {
+                let Ok(_permit) = permits.acquire_owned().await else { return };
                 let hosted = match hosting.get(&name).await {
                     Ok(hosted) => hosted,
                     Err(err) => return tracing::error!(tenant = name, "cannot tick: {err}"),
