@@ -256,3 +256,42 @@ fn a_restore_whose_database_does_not_open_exits_1_and_changes_nothing() {
     let db = kinesis_backup::db::Db::open_existing(&tenant.dirs.data).unwrap();
     assert_eq!(db.records("notes").unwrap()[0].value, serde_json::json!(41));
 }
+
+#[test]
+fn plugin_info_tells_what_a_component_is_and_plugin_wit_writes_the_contract() {
+    let tenant = Tenant::new();
+    let root = tenant.root();
+    let built_in = kb_json(root, &["plugin", "info"]);
+    assert_eq!(built_in["plugin"]["contract"], "1.0.0", "{built_in}");
+    assert_eq!(built_in["plugin"]["sha256"].as_str().unwrap().len(), 64);
+    let imports = built_in["plugin"]["imports"].as_array().unwrap();
+    assert!(
+        imports
+            .iter()
+            .any(|i| i["name"].as_str().unwrap().starts_with("kinesis:backup/host@1.0.0") && i["grant"] == "granted")
+    );
+    assert!(imports.iter().all(|i| i["grant"] != "refused"), "{imports:?}");
+
+    let hostile = env!("KINESIS_HOSTILE_PLUGIN_WASM");
+    let out = kb(root, &["--json", "plugin", "info", hostile]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let info: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sockets: Vec<&Value> = info["plugin"]["imports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["name"].as_str().unwrap().starts_with("wasi:sockets/"))
+        .collect();
+    assert!(!sockets.is_empty() && sockets.iter().all(|i| i["grant"] == "denied"), "{info}");
+
+    let text = tenant.scratch("plugins").join("notes.wasm");
+    std::fs::write(&text, "not a component").unwrap();
+    let err = kb_fails(root, &["plugin", "info", text.to_str().unwrap()], 2);
+    assert!(err.contains("magic bytes"), "{err}");
+
+    let wit = tenant.scratch("wit-out");
+    kb_json(root, &["plugin", "wit", wit.to_str().unwrap()]);
+    let written = std::fs::read_to_string(wit.join("v1.0.0/backup.wit")).unwrap();
+    let released = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../wit/v1.0.0/backup.wit")).unwrap();
+    assert_eq!(written, released);
+}

@@ -35,8 +35,6 @@ struct State {
     waiting: BTreeMap<String, VecDeque<u64>>,
     /// The tenant whose turn was granted last.
     last: Option<String>,
-    /// The ticket allowed to go next.
-    chosen: Option<u64>,
 }
 
 /// A round-robin queue with `max_running` turns at once.
@@ -78,8 +76,7 @@ impl Admission for Arc<FairQueue> {
         state.waiting.entry(tenant.to_owned()).or_default().push_back(ticket);
         loop {
             if state.running < self.max_running {
-                let chosen = FairQueue::choose(&state);
-                if chosen == Some(ticket) {
+                if FairQueue::choose(&state) == Some(ticket) {
                     state.running += 1;
                     if let Some(tickets) = state.waiting.get_mut(tenant) {
                         tickets.pop_front();
@@ -88,11 +85,9 @@ impl Admission for Arc<FairQueue> {
                         }
                     }
                     state.last = Some(tenant.to_owned());
-                    state.chosen = None;
                     self.changed.notify_all();
                     return Turn { queue: self.clone() };
                 }
-                state.chosen = chosen;
             }
             state = self.changed.wait(state).unwrap_or_else(PoisonError::into_inner);
         }

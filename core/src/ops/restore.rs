@@ -66,6 +66,12 @@ impl Backups {
         };
 
         crate::crash::crash_point("staged");
+        // Most of the syncing happens here, while the database still serves;
+        // the swap syncs again (then quickly) under the closed database.
+        if let Err(err) = crate::tenant::files::sync_filesystem(&restore_dirs.root) {
+            journal::discard_staging(&restore_dirs);
+            return Err(OpsError::Io(format!("cannot sync the restored files to disk: {err}")));
+        }
         self.engine.close();
         let swap = match Swap::begin(dirs, &restore_dirs, id) {
             Ok(swap) => swap,

@@ -24,6 +24,27 @@ pub(crate) struct ContractSpec {
 /// linked but every use is refused at run time).
 const WASI_PACKAGES: [&str; 6] = ["cli", "clocks", "filesystem", "io", "random", "sockets"];
 
+/// What the host does with an import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grant {
+    /// Linked and usable: a contract interface, or WASI for files, clocks,
+    /// random numbers, the command line's streams.
+    Granted,
+    /// Linked, but every use is refused (WASI sockets: no network).
+    Denied,
+    /// Not provided: a component importing it does not load.
+    Refused,
+}
+
+/// What the host does with the import `name` (under any contract version).
+pub(crate) fn grant_of(name: &str) -> Grant {
+    use super::since_v1_0_0::SPEC;
+    if !is_provided(&SPEC, name) {
+        return Grant::Refused;
+    }
+    if name.starts_with("wasi:sockets/") { Grant::Denied } else { Grant::Granted }
+}
+
 /// Checks `component`'s exports and imports against the contract.
 pub(crate) fn check(engine: &Engine, component: &Component, spec: &ContractSpec) -> Result<(), LoadError> {
     let ty = component.component_type();

@@ -18,6 +18,7 @@ mod distrust;
 mod engine;
 mod error;
 mod host_imports;
+mod inspect;
 mod invoke;
 mod limits;
 mod liveness;
@@ -31,6 +32,7 @@ mod tenant_mutexes;
 
 pub use cache::ArtifactOrigin;
 pub use error::{CallError, LoadError};
+pub use inspect::{Import, PluginInfo, RELEASED_CONTRACTS, inspect};
 
 use distrust::Asked;
 use operations::Operation;

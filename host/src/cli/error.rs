@@ -52,7 +52,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Op(err) => exit_code_of(err.kind()),
-            CliError::Usage(_) => 2,
+            CliError::Usage(_) | CliError::Load(LoadError::NotAComponent(_) | LoadError::Read { .. }) => 2,
             _ => 1,
         }
     }

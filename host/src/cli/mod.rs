@@ -8,6 +8,7 @@
 mod backup;
 mod error;
 mod output;
+mod plugin;
 mod progress;
 mod schedule;
 mod session;
@@ -59,6 +60,9 @@ pub enum Command {
     /// Run the API server and web pages for this tenant (or, with
     /// `--tenants DIR`, for every tenant in DIR, chosen by host).
     Serve(crate::server::ServeArgs),
+    /// For plugin authors: describe a component, write the contract's WIT.
+    #[command(subcommand)]
+    Plugin(plugin::PluginCommand),
     /// Host several tenants: create, list, update and delete them.
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
@@ -118,6 +122,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Backup(command) => backup::run(command, &cli.root, (plugin, options), cli.json),
         Command::Schedule(command) => schedule::run(command, &cli.root, (plugin, options), cli.json),
         Command::Tenant(command) => tenant::run(command, cli.json),
+        Command::Plugin(command) => plugin::run(command, cli.json),
         Command::Serve(args) => {
             crate::server::run(cli.root, plugin, options, args).map(|()| ExitCode::SUCCESS).map_err(|err| match err {
                 ServeError::Open(OpenError::Plugin(load)) => CliError::Load(load),

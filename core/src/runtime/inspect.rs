@@ -1,0 +1,88 @@
+//! What a plugin file is, for its author: which contract version it
+//! implements, what it imports against what the host grants, its size,
+//! SHA-256 and compile time; and the released contract folders, so an author
+//! can build against them (`kinesis-backup plugin info` and `plugin wit`).
+
+use std::time::Instant;
+
+use serde::Serialize;
+use wasmtime::component::Component;
+
+use super::contract::{Grant, grant_of};
+use super::plugin::PluginPre;
+use super::{LoadError, PluginSource, load};
+
+/// Every released contract version and the text of its WIT file.
+pub const RELEASED_CONTRACTS: [(&str, &str); 1] = [("v1.0.0", include_str!("../../../wit/v1.0.0/backup.wit"))];
+
+/// One import of a component and what the host does with it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Import {
+    /// The interface, e.g. `wasi:filesystem/types@0.2.6`.
+    pub name: String,
+    /// `granted`, `denied` (linked, every use refused) or `refused` (the
+    /// host does not provide it: the component does not load).
+    pub grant: &'static str,
+}
+
+/// What `plugin info` tells about a component.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginInfo {
+    /// Where it came from.
+    pub origin: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// SHA-256 of its bytes, lowercase hex.
+    pub sha256: String,
+    /// How long compiling it took, in milliseconds.
+    pub compile_ms: u64,
+    /// The contract version it implements (`1.0.0`), if it implements one.
+    pub contract: Option<String>,
+    /// Why it does not load, when it does not.
+    pub refusal: Option<String>,
+    /// What it imports.
+    pub imports: Vec<Import>,
+    /// What it exports.
+    pub exports: Vec<String>,
+}
+
+/// Reads, compiles (without the cache, to time it) and checks `source`.
+/// Fails only when the bytes are not a component at all.
+pub fn inspect(source: &PluginSource) -> Result<PluginInfo, LoadError> {
+    let plugin = load::read(source)?;
+    let engine = super::engine::build_engine(64 * 1024 * 1024, 1)?;
+    let started = Instant::now();
+    let (component, _) = load::compile(&engine, &plugin, None)?;
+    let compile_ms = started.elapsed().as_millis() as u64;
+    let ty = component.component_type();
+    let imports = ty
+        .imports(&engine)
+        .map(|(name, _)| Import {
+            name: name.to_owned(),
+            grant: match grant_of(name) {
+                Grant::Granted => "granted",
+                Grant::Denied => "denied",
+                Grant::Refused => "refused",
+            },
+        })
+        .collect();
+    let exports = ty.exports(&engine).map(|(name, _)| name.to_owned()).collect();
+    let (contract, refusal) = match prepare(&engine, &component) {
+        Ok(version) => (Some(version.to_owned()), None),
+        Err(err) => (None, Some(err.to_string())),
+    };
+    Ok(PluginInfo {
+        origin: plugin.origin,
+        size: plugin.bytes.len() as u64,
+        sha256: plugin.sha256,
+        compile_ms,
+        contract,
+        refusal,
+        imports,
+        exports,
+    })
+}
+
+fn prepare(engine: &wasmtime::Engine, component: &Component) -> Result<&'static str, LoadError> {
+    PluginPre::prepare(engine, component).map(|pre| pre.version())
+}
