@@ -75,19 +75,17 @@ impl Admission for Arc<FairQueue> {
         state.next_ticket += 1;
         state.waiting.entry(tenant.to_owned()).or_default().push_back(ticket);
         loop {
-            if state.running < self.max_running {
-                if FairQueue::choose(&state) == Some(ticket) {
-                    state.running += 1;
-                    if let Some(tickets) = state.waiting.get_mut(tenant) {
-                        tickets.pop_front();
-                        if tickets.is_empty() {
-                            state.waiting.remove(tenant);
-                        }
+            if state.running < self.max_running && FairQueue::choose(&state) == Some(ticket) {
+                state.running += 1;
+                if let Some(tickets) = state.waiting.get_mut(tenant) {
+                    tickets.pop_front();
+                    if tickets.is_empty() {
+                        state.waiting.remove(tenant);
                     }
-                    state.last = Some(tenant.to_owned());
-                    self.changed.notify_all();
-                    return Turn { queue: self.clone() };
                 }
+                state.last = Some(tenant.to_owned());
+                self.changed.notify_all();
+                return Turn { queue: self.clone() };
             }
             state = self.changed.wait(state).unwrap_or_else(PoisonError::into_inner);
         }
