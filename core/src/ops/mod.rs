@@ -203,6 +203,7 @@ impl Backups {
         std::fs::create_dir_all(&self.tenant.work().root).map_err(|e| OpsError::Io(e.to_string()))?;
         let before = Before::note(backups, &self.tenant.work().plugin_call_note());
         call(&self.runtime, &invocation).map_err(|err| {
+            let _held = self.runtime.hold_tenant(self.tenant.root());
             before.clean_after(&err);
             space.explain(err)
         })

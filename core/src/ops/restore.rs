@@ -39,6 +39,7 @@ impl Backups {
             let invocation = Invocation { data_bytes: backup.size, ..self.invocation(staged.clone(), progress) };
             let before = Before::note(&dirs.backups, &self.tenant.work().plugin_call_note());
             let report = self.runtime.restore(&invocation, id).map_err(|err| {
+                let _held = self.runtime.hold_tenant(self.tenant.root());
                 before.clean_after(&err);
                 space.explain(err)
             })?;

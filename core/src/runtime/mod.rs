@@ -194,6 +194,14 @@ impl Runtime {
         self.cache_file.as_deref()
     }
 
+    /// Waits until no call that may change the tenant at `root` runs, and
+    /// holds such calls back while the returned value lives: for the host's
+    /// own changes to the tenant's `backups/` (cleaning up after a stopped
+    /// call).
+    pub fn hold_tenant(&self, root: &Path) -> impl Drop + '_ {
+        self.tenant_mutexes.lock(root)
+    }
+
     /// Stops every running call at once and refuses new ones: for a host
     /// that is shutting down.
     pub fn shut_down(&self) {
