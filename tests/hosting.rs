@@ -266,7 +266,7 @@ fn a_hostile_tenant_does_not_slow_the_others_and_quotas_hold() {
     let (_holder, dir) = tenants_dir();
     create_tenant(&dir, "healthy", &["--quota-backups", "2"]);
     let hostile = env!("KINESIS_HOSTILE_PLUGIN_WASM");
-    create_tenant(&dir, "hostile", &["--tenant-plugin", hostile, "--liveness-seconds", "4"]);
+    create_tenant(&dir, "hostile", &["--plugin", hostile, "--liveness-seconds", "4"]);
     let server = Hosting::start(&dir, &["--max-running", "2"]);
     let healthy = server.signed_in("healthy");
     let bad = server.signed_in("hostile");

@@ -121,7 +121,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Backup(command) => backup::run(command, &cli.root, (plugin, options), cli.json),
         Command::Schedule(command) => schedule::run(command, &cli.root, (plugin, options), cli.json),
-        Command::Tenant(command) => tenant::run(command, cli.json),
+        Command::Tenant(command) => tenant::run(command, cli.plugin.as_deref(), cli.json),
         Command::Plugin(command) => plugin::run(command, cli.json),
         Command::Serve(args) => {
             crate::server::run(cli.root, plugin, options, args).map(|()| ExitCode::SUCCESS).map_err(|err| match err {

@@ -25,6 +25,7 @@ use crate::server::hosting::holds_tenant;
 pub enum TenantCommand {
     /// Make a tenant: its folder, `.env`, database and ROOT user `root`
     /// (password from KINESIS_ROOT_PASSWORD, else generated and printed once).
+    /// `--plugin FILE.wasm` gives it its own plugin.
     Create {
         /// Its name, a DNS label: lowercase letters, digits, inner hyphens.
         name: String,
@@ -40,7 +41,7 @@ pub enum TenantCommand {
         #[arg(long, value_name = "DIR")]
         tenants: PathBuf,
     },
-    /// Change a tenant's plugin, quotas or limits.
+    /// Change a tenant's plugin (`--plugin FILE.wasm`), quotas or limits.
     Update {
         /// The tenant.
         name: String,
@@ -50,7 +51,7 @@ pub enum TenantCommand {
         #[command(flatten)]
         settings: SettingsArgs,
         /// Use the server's plugin again.
-        #[arg(long, conflicts_with = "plugin")]
+        #[arg(long)]
         default_plugin: bool,
         /// Remove the tenant's quotas (the server's defaults apply).
         #[arg(long, conflicts_with_all = ["quota_bytes", "quota_backups"])]
@@ -70,9 +71,6 @@ pub enum TenantCommand {
 /// The operator's settings a tenant may override.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SettingsArgs {
-    /// A plugin component file for this tenant.
-    #[arg(long = "tenant-plugin", id = "plugin", value_name = "FILE.wasm")]
-    plugin: Option<PathBuf>,
     /// Most bytes the tenant's backups may take.
     #[arg(long, value_name = "N")]
     quota_bytes: Option<u64>,
@@ -88,11 +86,12 @@ pub struct SettingsArgs {
 }
 
 impl SettingsArgs {
-    /// Applies the given settings over `settings`.
-    fn apply(&self, settings: &mut HostingSettings) -> Result<(), CliError> {
-        if let Some(plugin) = &self.plugin {
+    /// Applies the given settings, and `plugin` (the command's `--plugin`,
+    /// which names the tenant's own plugin here), over `settings`.
+    fn apply(&self, plugin: Option<&Path>, settings: &mut HostingSettings) -> Result<(), CliError> {
+        if let Some(plugin) = plugin {
             let plugin = std::fs::canonicalize(plugin)
-                .map_err(|e| CliError::Usage(format!("--tenant-plugin {}: {e}", plugin.display())))?;
+                .map_err(|e| CliError::Usage(format!("--plugin {}: {e}", plugin.display())))?;
             // Refused now, not at the tenant's first request.
             Runtime::load(PluginSource::File(plugin.clone()), RuntimeOptions::default())?;
             settings.plugin = Some(plugin);
@@ -140,7 +139,9 @@ fn existing(tenants: &Path, name: &str) -> Result<PathBuf, CliError> {
 }
 
 /// Runs a tenant command.
-pub(crate) fn run(command: TenantCommand, json_output: bool) -> Result<ExitCode, CliError> {
+/// Runs a tenant command; `plugin` is the command line's `--plugin`, the
+/// tenant's own plugin for `create` and `update`.
+pub(crate) fn run(command: TenantCommand, plugin: Option<&Path>, json_output: bool) -> Result<ExitCode, CliError> {
     let out = Output { json: json_output };
     match command {
         TenantCommand::Create { name, tenants, settings } => {
@@ -150,7 +151,7 @@ pub(crate) fn run(command: TenantCommand, json_output: bool) -> Result<ExitCode,
             }
             first_start::check_password_from_env().map_err(|e| CliError::Usage(e.to_string()))?;
             let mut hosting = HostingSettings::default();
-            settings.apply(&mut hosting)?;
+            settings.apply(plugin, &mut hosting)?;
             let tenant = Tenant::open(&root, Access::Write)?;
             Settings::load_or_init(tenant.dirs()).map_err(|e| CliError::Setup(e.to_string()))?;
             let db = Db::create(&tenant.dirs().data).map_err(|e| CliError::Setup(e.to_string()))?;
@@ -197,13 +198,16 @@ pub(crate) fn run(command: TenantCommand, json_output: bool) -> Result<ExitCode,
             let file = WorkDirs::for_root(&root).hosting_settings();
             let mut hosting = HostingSettings::load(&file)?;
             if default_plugin {
+                if plugin.is_some() {
+                    return Err(CliError::Usage("give --plugin or --default-plugin, not both".into()));
+                }
                 hosting.plugin = None;
             }
             if default_quotas {
                 hosting.quota_bytes = None;
                 hosting.quota_backups = None;
             }
-            settings.apply(&mut hosting)?;
+            settings.apply(plugin, &mut hosting)?;
             hosting.save(&file)?;
             out.emit(&format!("Updated tenant {name}"), &[("settings", json(&hosting))], |m| {
                 format!("{m}; a running server applies it when the tenant is next opened.")
