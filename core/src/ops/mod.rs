@@ -26,7 +26,7 @@ use crate::model::{
     Backup, BackupPage, ExpiryChange, Schedule, ScheduleInput, SchedulePage, SchedulePatch, TickReport, VerifyReport,
     is_archive_name,
 };
-use crate::runtime::{Clock, Invocation, ProgressFn, Runtime, SystemClock};
+use crate::runtime::{CallError, Clock, Invocation, ProgressFn, Runtime, SystemClock};
 use crate::tenant::leftovers::Before;
 use crate::tenant::safe_files::{OpenedFile, SafeOpenError, open_regular};
 use crate::tenant::tree_copy::tree_size;
@@ -263,7 +263,15 @@ impl Backups {
         let size = self.get(id)?.size;
         let _turn = self.turn();
         let invocation = Invocation { data_bytes: size, ..self.invocation(self.tenant.dirs().clone(), progress) };
-        Ok(self.runtime.verify(&invocation, id)?)
+        match self.runtime.verify(&invocation, id) {
+            // A verify reads without holding changes back: when the backup
+            // was deleted meanwhile, that is what the caller hears.
+            Err(CallError::Storage(message)) => match self.get(id) {
+                Err(gone @ OpsError::Plugin(CallError::NotFound(_))) => Err(gone),
+                _ => Err(OpsError::Plugin(CallError::Storage(message))),
+            },
+            answer => Ok(answer?),
+        }
     }
 
     /// Opens a backup's archive for reading (a download). The file name
