@@ -35,8 +35,9 @@ use snapshot::Snapshot;
 
 /// Most ids one [`Backups::delete_many`] takes.
 pub const MAX_BULK_IDS: usize = 1000;
-/// Schedules read per page when the tick looks for due ones.
-const SCHEDULE_PAGE: u32 = 1000;
+/// Items read per page when an operation goes through all backups or
+/// schedules.
+const PAGE: u32 = 1000;
 
 /// The backups of one tenant: the opened tenant, the plugin that makes
 /// them, and the database whose files they hold.
@@ -152,19 +153,15 @@ impl Backups {
             return Ok(());
         }
         let (mut count, mut used, mut newest) = (0u64, 0u64, None);
-        let mut offset = 0;
-        loop {
-            let page = self.list(None, SCHEDULE_PAGE, offset)?;
-            if newest.is_none() {
-                newest = page.backups.first().map(|b| b.size);
-            }
-            count += page.backups.len() as u64;
-            used += page.backups.iter().map(|b| b.size).sum::<u64>();
-            offset += SCHEDULE_PAGE;
-            if page.backups.is_empty() || u64::from(offset) >= page.amount {
-                break;
-            }
-        }
+        each_page(
+            |offset| self.list(None, PAGE, offset).map(|page| (page.backups, page.amount)),
+            |backups| {
+                newest = newest.or(backups.first().map(|b| b.size));
+                count += backups.len() as u64;
+                used += backups.iter().map(|b| b.size).sum::<u64>();
+                true
+            },
+        )?;
         if let Some(allowed) = self.quota.backups
             && count >= allowed
         {
@@ -331,23 +328,41 @@ impl Backups {
 
     /// Whether an enabled schedule is due at `now`.
     fn any_due(&self, now: DateTime<Utc>) -> Result<bool, OpsError> {
-        let mut offset = 0;
-        loop {
-            let page = self.schedule_list(SCHEDULE_PAGE, offset)?;
-            if page.schedules.iter().any(|s| s.enabled && s.next_run.is_some_and(|next| next <= now)) {
-                return Ok(true);
-            }
-            offset += SCHEDULE_PAGE;
-            if page.schedules.is_empty() || u64::from(offset) >= page.amount {
-                return Ok(false);
-            }
-        }
+        let mut due = false;
+        each_page(
+            |offset| self.schedule_list(PAGE, offset).map(|page| (page.schedules, page.amount)),
+            |schedules| {
+                due = schedules.iter().any(|s| s.enabled && s.next_run.is_some_and(|next| next <= now));
+                !due
+            },
+        )?;
+        Ok(due)
     }
 
     /// Bytes the tenant's data, public files and translations hold.
     pub fn content_size(&self) -> u64 {
         let dirs = self.tenant.dirs();
         [&dirs.data, &dirs.public, &dirs.translations].iter().map(|dir| tree_size(dir).unwrap_or(0)).sum()
+    }
+}
+
+/// Fetches page after page (`fetch` answers a page at an offset and the
+/// total) and hands each to `visit` until it answers false or the pages end.
+fn each_page<T>(
+    mut fetch: impl FnMut(u32) -> Result<(Vec<T>, u64), OpsError>,
+    mut visit: impl FnMut(Vec<T>) -> bool,
+) -> Result<(), OpsError> {
+    let mut offset = 0;
+    loop {
+        let (items, total) = fetch(offset)?;
+        let last = items.is_empty();
+        if !visit(items) || last {
+            return Ok(());
+        }
+        offset += PAGE;
+        if u64::from(offset) >= total {
+            return Ok(());
+        }
     }
 }
 

@@ -67,11 +67,10 @@ impl Backups {
         };
 
         crate::crash::crash_point("staged");
-        // Most of the syncing happens here, while the database still serves;
-        // the swap syncs again (then quickly) under the closed database.
-        if let Err(err) = crate::tenant::files::sync_filesystem(&restore_dirs.root) {
+        // The staged files are made durable while the database still serves.
+        if let Err(source) = journal::sync_staged(&restore_dirs) {
             journal::discard_staging(&restore_dirs);
-            return Err(OpsError::Io(format!("cannot sync the restored files to disk: {err}")));
+            return Err(OpsError::Swap { id, source });
         }
         self.engine.close();
         let swap = match Swap::begin(dirs, &restore_dirs, id) {

@@ -12,6 +12,7 @@
 //! panic; the next call runs as usual.
 
 use super::CallError;
+use super::budget::cut;
 use crate::model::{
     Backup, BackupPage, RestoreReport, Schedule, SchedulePage, TickFailure, TickReport, VerifyReport, is_archive_name,
 };
@@ -56,13 +57,10 @@ pub(crate) fn bounded(mut text: String) -> String {
     if text.len() <= MAX_TEXT {
         return text;
     }
-    let cut = text.len();
-    let mut end = MAX_TEXT;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text.truncate(end);
-    text.push_str(&format!(" … ({} more bytes cut by the host)", cut - end));
+    let whole = text.len();
+    let kept = cut(&text, MAX_TEXT).len();
+    text.truncate(kept);
+    text.push_str(&format!(" … ({} more bytes cut by the host)", whole - kept));
     text
 }
 
@@ -109,16 +107,29 @@ impl Distrusted for Backup {
     }
 }
 
+/// The `items` of a page held to the asked limit and to its `total` (what
+/// `says` puts in words), each item checked.
+fn checked_page<T: Distrusted>(
+    items: Vec<T>,
+    total: u64,
+    asked: &Asked,
+    what: &str,
+    says: impl Fn(u64) -> String,
+) -> Result<Vec<T>, String> {
+    if let Some(limit) = asked.limit {
+        at_most(&format!("{what} on a page"), &items, limit as usize)?;
+    }
+    if total < items.len() as u64 {
+        return Err(format!("its page has {} {what} but {}", items.len(), says(total)));
+    }
+    let anyone = Asked::default();
+    items.into_iter().map(|item| item.distrust(&anyone)).collect()
+}
+
 impl Distrusted for BackupPage {
     fn distrust(self, asked: &Asked) -> Result<Self, String> {
-        if let Some(limit) = asked.limit {
-            at_most("backups on a page", &self.backups, limit as usize)?;
-        }
-        if self.amount < self.backups.len() as u64 {
-            return Err(format!("its page has {} backups but says {} match in all", self.backups.len(), self.amount));
-        }
-        let anyone = Asked::default();
-        let backups = self.backups.into_iter().map(|b| b.distrust(&anyone)).collect::<Result<_, _>>()?;
+        let says = |total| format!("says {total} match in all");
+        let backups = checked_page(self.backups, self.amount, asked, "backups", says)?;
         Ok(BackupPage { backups, amount: self.amount })
     }
 }
@@ -135,14 +146,8 @@ impl Distrusted for Schedule {
 
 impl Distrusted for SchedulePage {
     fn distrust(self, asked: &Asked) -> Result<Self, String> {
-        if let Some(limit) = asked.limit {
-            at_most("schedules on a page", &self.schedules, limit as usize)?;
-        }
-        if self.amount < self.schedules.len() as u64 {
-            return Err(format!("its page has {} schedules but says there are {}", self.schedules.len(), self.amount));
-        }
-        let anyone = Asked::default();
-        let schedules = self.schedules.into_iter().map(|s| s.distrust(&anyone)).collect::<Result<_, _>>()?;
+        let says = |total| format!("says there are {total}");
+        let schedules = checked_page(self.schedules, self.amount, asked, "schedules", says)?;
         Ok(SchedulePage { schedules, amount: self.amount })
     }
 }

@@ -88,6 +88,28 @@ pub fn is_tenant_name(name: &str) -> bool {
         && bytes.last().is_some_and(edge_ok)
 }
 
+/// Whether `root` holds a tenant: its `.env` and `data/`.
+pub fn holds_tenant(root: &Path) -> bool {
+    let dirs = super::TenantDirs::for_root(root);
+    dirs.env_file.is_file() && dirs.data.is_dir()
+}
+
+/// The tenants in the folder of tenants `dir`: the subfolders named by a DNS
+/// label that hold a tenant, in name order.
+pub fn tenant_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|name| is_tenant_name(name) && holds_tenant(&dir.join(name)))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

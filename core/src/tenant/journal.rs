@@ -121,6 +121,12 @@ pub fn prepare_staging(dirs: &TenantDirs, restore: &RestoreDirs) -> Result<Tenan
     Ok(staged)
 }
 
+/// Makes the staged files durable (one sync of their whole filesystem),
+/// before [`Swap::begin`].
+pub fn sync_staged(restore: &RestoreDirs) -> Result<(), JournalError> {
+    sync_filesystem(&restore.root).map_err(step("cannot sync the restored files to disk"))
+}
+
 /// Removes the staging area of a restore that never started its swap.
 pub fn discard_staging(restore: &RestoreDirs) {
     if let Err(err) = remove_any(&restore.root) {
@@ -136,12 +142,11 @@ pub struct Swap {
 }
 
 impl Swap {
-    /// Makes the staged files durable, then writes and syncs the journal.
-    /// Nothing live has changed yet.
+    /// Writes and syncs the journal; nothing live has changed yet. The
+    /// staged files must be durable already ([`sync_staged`]).
     pub fn begin(dirs: &TenantDirs, restore: &RestoreDirs, backup_id: u64) -> Result<Swap, JournalError> {
         let env_replaced = std::fs::symlink_metadata(restore.new.join("env")).is_ok();
         let env_existed = std::fs::symlink_metadata(&dirs.env_file).is_ok();
-        sync_filesystem(&restore.root).map_err(step("cannot sync the restored files to disk"))?;
         let record = Record { phase: Phase::Swapping, backup_id, env_existed, env_replaced };
         let swap = Swap { dirs: dirs.clone(), restore: restore.clone(), record };
         swap.write_journal()?;

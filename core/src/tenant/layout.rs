@@ -100,6 +100,16 @@ impl WorkDirs {
         self.root.join("plugin-call.json")
     }
 
+    /// Whether an earlier process left something to settle: a restore, the
+    /// note of a plugin call, or a snapshot.
+    pub fn needs_settling(&self) -> bool {
+        self.restore().root.exists()
+            || self.plugin_call_note().exists()
+            || std::fs::read_dir(&self.root).is_ok_and(|entries| {
+                entries.flatten().any(|e| e.file_name().to_str().is_some_and(Self::is_snapshot_name))
+            })
+    }
+
     /// Whether `name` (an entry of the work folder) is a snapshot folder.
     pub fn is_snapshot_name(name: &str) -> bool {
         name.starts_with(SNAPSHOT_PREFIX)

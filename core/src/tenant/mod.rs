@@ -84,7 +84,7 @@ impl Tenant {
         let tenant = Tenant { dirs, work, lock };
         match access {
             Access::Write => tenant.settle()?,
-            Access::Read if tenant.work.root.exists() => match TenantLock::acquire(root) {
+            Access::Read if tenant.work.needs_settling() => match TenantLock::acquire(root) {
                 Ok(_briefly) => tenant.settle()?,
                 Err(LockError::Held { .. }) => {}
                 Err(err) => return Err(err.into()),

@@ -9,7 +9,7 @@ use chrono::Utc;
 use rand::distr::{Alphanumeric, SampleString};
 
 use super::password::{self, PasswordError};
-use crate::db::{Db, DbError, DbGate, Role};
+use crate::db::{Db, DbError, Role};
 
 /// The environment variable that sets the first ROOT user's password.
 pub const ROOT_PASSWORD_VAR: &str = "KINESIS_ROOT_PASSWORD";
@@ -27,9 +27,6 @@ pub enum FirstStartError {
     /// The database refused the user.
     #[error("cannot create the ROOT user: {0}")]
     Database(#[from] DbError),
-    /// The hashing task stopped.
-    #[error("cannot create the ROOT user: {0}")]
-    Worker(String),
 }
 
 /// The ROOT user made on the first start.
@@ -54,12 +51,7 @@ pub fn check_password_from_env() -> Result<(), FirstStartError> {
 }
 
 /// Creates the ROOT user when the database has no users; `None` otherwise.
-pub async fn seed_root_user(gate: &DbGate) -> Result<Option<SeededRoot>, FirstStartError> {
-    gate.write(|db| Ok(seed_root_user_now(db))).await?
-}
-
-/// [`seed_root_user`] on an open database, on the calling thread (password
-/// hashing takes a moment).
+/// Runs on the calling thread (password hashing takes a moment).
 pub fn seed_root_user_now(db: &Db) -> Result<Option<SeededRoot>, FirstStartError> {
     if db.user_count()? > 0 {
         return Ok(None);

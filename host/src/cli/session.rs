@@ -20,8 +20,13 @@ pub(crate) fn open(
     (source, options): (PluginSource, RuntimeOptions),
     access: Access,
 ) -> Result<Backups, CliError> {
-    let runtime = Runtime::load(source, options)?;
+    let runtime = Arc::new(Runtime::load(source, options)?);
+    open_with(root, runtime, access)
+}
+
+/// Opens the tenant at `root` for `access` with an already loaded plugin.
+pub(crate) fn open_with(root: &Path, runtime: Arc<Runtime>, access: Access) -> Result<Backups, CliError> {
     let tenant = Tenant::open(root, access)?;
     let engine = Arc::new(OfflineDatabase::new(tenant.dirs().data.clone()));
-    Ok(Backups::new(tenant, Arc::new(runtime), engine))
+    Ok(Backups::new(tenant, runtime, engine))
 }

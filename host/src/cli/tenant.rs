@@ -4,21 +4,21 @@
 //! database and ROOT user; its plugin, quotas and limits are kept in its
 //! `.kinesis/hosting.json`. A running server picks up every change.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Subcommand;
 use kinesis_backup_core::runtime::{PluginSource, Runtime, RuntimeOptions};
-use kinesis_backup_core::tenant::hosting::{HostingSettings, is_tenant_name};
-use kinesis_backup_core::tenant::settings::Settings;
-use kinesis_backup_core::tenant::{Access, LockError, Tenant, TenantLock, WorkDirs};
+use kinesis_backup_core::tenant::hosting::{HostingSettings, holds_tenant, is_tenant_name, tenant_names};
+use kinesis_backup_core::tenant::{Access, LockError, TenantLock, WorkDirs};
 use serde::Serialize;
 
 use super::output::{self, Output, json};
 use super::{CliError, session};
 use crate::auth::first_start::{self, ROOT_USERNAME};
-use crate::db::Db;
-use crate::server::hosting::holds_tenant;
+use crate::server::app::ServedTenant;
 
 /// The tenant commands.
 #[derive(Debug, Subcommand)]
@@ -152,10 +152,8 @@ pub(crate) fn run(command: TenantCommand, plugin: Option<&Path>, json_output: bo
             first_start::check_password_from_env().map_err(|e| CliError::Usage(e.to_string()))?;
             let mut hosting = HostingSettings::default();
             settings.apply(plugin, &mut hosting)?;
-            let tenant = Tenant::open(&root, Access::Write)?;
-            Settings::load_or_init(tenant.dirs()).map_err(|e| CliError::Setup(e.to_string()))?;
-            let db = Db::create(&tenant.dirs().data).map_err(|e| CliError::Setup(e.to_string()))?;
-            let seeded = first_start::seed_root_user_now(&db).map_err(|e| CliError::Setup(e.to_string()))?;
+            let ServedTenant { tenant, seeded, .. } =
+                ServedTenant::open(&root).map_err(|e| CliError::Setup(e.to_string()))?;
             hosting.save(&tenant.work().hosting_settings())?;
             let password = seeded.and_then(|s| s.generated_password);
             let message = format!("Created tenant {name} in {}", root.display());
@@ -168,12 +166,9 @@ pub(crate) fn run(command: TenantCommand, plugin: Option<&Path>, json_output: bo
         }
         TenantCommand::List { tenants } => {
             let mut lines = Vec::new();
-            let mut names: Vec<String> = std::fs::read_dir(&tenants)
-                .map(|entries| entries.flatten().filter_map(|e| e.file_name().into_string().ok()).collect())
-                .unwrap_or_default();
-            names.sort();
-            for name in names.into_iter().filter(|n| is_tenant_name(n) && holds_tenant(&tenants.join(n))) {
-                lines.push(describe(&tenants.join(&name), name)?);
+            let mut runtimes = HashMap::new();
+            for name in tenant_names(&tenants) {
+                lines.push(describe(&tenants.join(&name), name, &mut runtimes)?);
             }
             let footer = format!("{} tenants", lines.len());
             out.emit(&footer, &[("tenants", json(&lines))], |m| {
@@ -231,15 +226,25 @@ pub(crate) fn run(command: TenantCommand, plugin: Option<&Path>, json_output: bo
     Ok(ExitCode::SUCCESS)
 }
 
-/// One tenant's line: its backups through its plugin, read-only.
-fn describe(root: &Path, name: String) -> Result<TenantLine, CliError> {
+/// One tenant's line: its backups through its plugin, read-only. Each
+/// plugin is loaded once for all the tenants that use it (`runtimes`).
+fn describe(
+    root: &Path,
+    name: String,
+    runtimes: &mut HashMap<Option<PathBuf>, Arc<Runtime>>,
+) -> Result<TenantLine, CliError> {
     let hosting = HostingSettings::load(&WorkDirs::for_root(root).hosting_settings())?;
-    let plugin = match &hosting.plugin {
-        Some(file) => PluginSource::File(file.clone()),
-        None => PluginSource::Embedded,
+    let runtime = match runtimes.get(&hosting.plugin) {
+        Some(runtime) => runtime.clone(),
+        None => {
+            let plugin = hosting.plugin.clone().map_or(PluginSource::Embedded, PluginSource::File);
+            let runtime = Arc::new(Runtime::load(plugin, RuntimeOptions::default())?);
+            runtimes.insert(hosting.plugin.clone(), runtime.clone());
+            runtime
+        }
     };
     let open = matches!(TenantLock::acquire(root), Err(LockError::Held { .. }));
-    let backups = session::open(root, (plugin, RuntimeOptions::default()), Access::Read)?;
+    let backups = session::open_with(root, runtime, Access::Read)?;
     let page = backups.list(None, 1000, 0)?;
     let bytes_used = page.backups.iter().map(|b| b.size).sum::<u64>();
     Ok(TenantLine {

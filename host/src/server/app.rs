@@ -71,10 +71,12 @@ impl App {
         runtime: Arc<Runtime>,
         adjust: impl FnOnce(Backups) -> Backups,
     ) -> Result<App, OpenError> {
-        let tenant = Tenant::open(root, Access::Write)?;
-        let settings = Settings::load_or_init(tenant.dirs())?;
-        let gate = Arc::new(DbGate::new(Db::create(&tenant.dirs().data)?));
-        let seeded = first_start::seed_root_user(&gate).await?;
+        let root = root.to_owned();
+        let opened = on_blocking_pool(move || ServedTenant::open(&root))
+            .await
+            .map_err(|err| OpenError::Task(err.to_string()))??;
+        let ServedTenant { tenant, settings, db, seeded } = opened;
+        let gate = Arc::new(DbGate::new(db));
         let engine = Arc::new(LiveDatabase::new(gate.clone(), tenant.dirs().data.clone()));
         let backups = Arc::new(adjust(Backups::new(tenant, runtime, engine)));
         Ok(App { state: AppState::new(backups, gate, settings), seeded })
@@ -88,6 +90,33 @@ impl App {
     /// Starts the schedule timer; abort the handle to stop it.
     pub fn spawn_timer(&self) -> JoinHandle<()> {
         tokio::spawn(scheduler::run(self.state.clone()))
+    }
+}
+
+/// A tenant's files opened for serving: the folder (locked, settled), its
+/// settings (`.env` created with a token secret on the first start), its
+/// database, and the ROOT user created on the first start. The server opens
+/// a tenant with it, and `tenant create` makes one.
+pub struct ServedTenant {
+    /// The opened, locked folder.
+    pub tenant: Tenant,
+    /// Its settings.
+    pub settings: Settings,
+    /// Its database.
+    pub db: Db,
+    /// The ROOT user created now, if this was the first start.
+    pub seeded: Option<SeededRoot>,
+}
+
+impl ServedTenant {
+    /// Opens (on the first start: creates) the tenant at `root`, on the
+    /// calling thread: it reads files and may hash a password.
+    pub fn open(root: &Path) -> Result<ServedTenant, OpenError> {
+        let tenant = Tenant::open(root, Access::Write)?;
+        let settings = Settings::load_or_init(tenant.dirs())?;
+        let db = Db::create(&tenant.dirs().data)?;
+        let seeded = first_start::seed_root_user_now(&db)?;
+        Ok(ServedTenant { tenant, settings, db, seeded })
     }
 }
 

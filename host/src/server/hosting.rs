@@ -23,8 +23,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use kinesis_backup_core::ops::{FairQueue, Quota};
 use kinesis_backup_core::runtime::{PluginSource, Runtime, RuntimeOptions};
-use kinesis_backup_core::tenant::hosting::{HostingSettings, is_tenant_name};
-use kinesis_backup_core::tenant::{TenantDirs, TenantError, WorkDirs};
+use kinesis_backup_core::tenant::hosting::{HostingSettings, holds_tenant, is_tenant_name, tenant_names};
+use kinesis_backup_core::tenant::{TenantError, WorkDirs};
 use tower::ServiceExt;
 
 use super::app::{App, OpenError, load_runtime};
@@ -132,17 +132,7 @@ impl Hosting {
 
     /// The names of the tenants in the folder, in name order.
     pub fn tenant_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.options.dir)
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .filter_map(|e| e.file_name().into_string().ok())
-                    .filter(|name| is_tenant_name(name) && holds_tenant(&self.options.dir.join(name)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        names.sort();
-        names
+        tenant_names(&self.options.dir)
     }
 
     /// The open tenant `name`, opened now if needed.
@@ -272,12 +262,6 @@ impl Hosting {
         }
         while ticks.join_next().await.is_some() {}
     }
-}
-
-/// Whether `root` holds a tenant: its `.env` and `data/`.
-pub fn holds_tenant(root: &Path) -> bool {
-    let dirs = TenantDirs::for_root(root);
-    dirs.env_file.is_file() && dirs.data.is_dir()
 }
 
 fn modified(file: &Path) -> Option<SystemTime> {

@@ -106,32 +106,16 @@ async fn serve_tenants(
         idle: std::time::Duration::from_secs(args.idle_seconds),
     };
     let hosting = hosting::Hosting::new(options);
-    let listener = tokio::net::TcpListener::bind(&args.addr)
-        .await
-        .map_err(|source| ServeError::Listen { addr: args.addr.clone(), source })?;
-    let addr = listener.local_addr()?;
+    let (listener, addr) = bind(&args.addr).await?;
     let timers = tokio::spawn(hosting::run_timers(hosting.clone()));
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(
-        stdout,
-        "Kinesis Backup is listening on http://{addr} for the tenants in {} (http://TENANT.{}:{})",
+    announce(&format!(
+        "Kinesis Backup is listening on http://{addr} for the tenants in {} (http://TENANT.{}:{})\n",
         dir.display(),
         args.domain,
         addr.port()
-    );
-    let _ = stdout.flush();
-    drop(stdout);
-    let stopping = {
-        let hosting = hosting.clone();
-        async move {
-            shutdown_signal().await;
-            hosting.shut_down().await;
-        }
-    };
-    let served = axum::serve(listener, hosting::router(hosting)).with_graceful_shutdown(stopping).await;
-    timers.abort();
-    tracing::info!("stopped");
-    served.map_err(ServeError::Io)
+    ));
+    let router = hosting::router(hosting.clone());
+    serve_until_stopped(listener, router, timers, async move { hosting.shut_down().await }).await
 }
 
 /// Opens everything, serves, and shuts down gracefully.
@@ -142,25 +126,42 @@ async fn serve(
     args: ServeArgs,
 ) -> Result<(), ServeError> {
     let app = App::open(&root, plugin, options).await?;
-    let listener = tokio::net::TcpListener::bind(&args.addr)
-        .await
-        .map_err(|source| ServeError::Listen { addr: args.addr.clone(), source })?;
-    let addr = listener.local_addr()?;
-
+    let (listener, addr) = bind(&args.addr).await?;
     let timer = app.spawn_timer();
-    let router = app.router();
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(first_start::welcome(&root, addr, app.seeded.as_ref()).as_bytes());
-    let _ = stdout.flush();
-    drop(stdout);
+    announce(&first_start::welcome(&root, addr, app.seeded.as_ref()));
     tracing::info!(%addr, root = %root.display(), "serving");
-
     let backups = app.state.backups.clone();
+    serve_until_stopped(listener, app.router(), timer, async move { backups.runtime().shut_down() }).await
+}
+
+/// Listens on `addr`.
+async fn bind(addr: &str) -> Result<(tokio::net::TcpListener, std::net::SocketAddr), ServeError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Listen { addr: addr.to_owned(), source })?;
+    let local = listener.local_addr()?;
+    Ok((listener, local))
+}
+
+/// Tells the operator on stdout that the server is ready.
+fn announce(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+/// Serves `router` until Ctrl-C or SIGTERM. Then `stop_plugins` stops the
+/// running plugin calls at once (their operations clean up after them), the
+/// answers in flight are sent, and the `timer` task ends.
+async fn serve_until_stopped(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    timer: tokio::task::JoinHandle<()>,
+    stop_plugins: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     let stopping = async move {
         shutdown_signal().await;
-        // Running plugin calls stop at once; their operations clean up after
-        // them, and the answers in flight are sent before the process exits.
-        backups.runtime().shut_down();
+        stop_plugins.await;
     };
     let served = axum::serve(listener, router).with_graceful_shutdown(stopping).await;
     timer.abort();
