@@ -262,13 +262,13 @@ fn plugin_info_tells_what_a_component_is_and_plugin_wit_writes_the_contract() {
     let tenant = Tenant::new();
     let root = tenant.root();
     let built_in = kb_json(root, &["plugin", "info"]);
-    assert_eq!(built_in["plugin"]["contract"], "1.0.0", "{built_in}");
+    assert_eq!(built_in["plugin"]["contract"], "1.1.0", "{built_in}");
     assert_eq!(built_in["plugin"]["sha256"].as_str().unwrap().len(), 64);
     let imports = built_in["plugin"]["imports"].as_array().unwrap();
     assert!(
         imports
             .iter()
-            .any(|i| i["name"].as_str().unwrap().starts_with("kinesis:backup/host@1.0.0") && i["grant"] == "granted")
+            .any(|i| i["name"].as_str().unwrap().starts_with("kinesis:backup/host@1.1.0") && i["grant"] == "granted")
     );
     assert!(imports.iter().all(|i| i["grant"] != "refused"), "{imports:?}");
 
@@ -291,7 +291,10 @@ fn plugin_info_tells_what_a_component_is_and_plugin_wit_writes_the_contract() {
 
     let wit = tenant.scratch("wit-out");
     kb_json(root, &["plugin", "wit", wit.to_str().unwrap()]);
-    let written = std::fs::read_to_string(wit.join("v1.0.0/backup.wit")).unwrap();
-    let released = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../wit/v1.0.0/backup.wit")).unwrap();
-    assert_eq!(written, released);
+    for version in ["v1.0.0", "v1.1.0"] {
+        let written = std::fs::read_to_string(wit.join(version).join("backup.wit")).unwrap();
+        let released =
+            std::fs::read_to_string(format!("{}/../wit/{version}/backup.wit", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        assert_eq!(written, released);
+    }
 }

@@ -6,6 +6,11 @@
 //! checks that the answer is `CorruptArchive` and that the tenant's files
 //! are exactly as before. A control case re-packs without changes and must
 //! restore, so the re-packing itself is not what gets refused.
+//!
+//! The archive is read as GNU tar reads it (every gzip member), and the
+//! manifest is edited as JSON whose `files` list each file's `path`, `size`
+//! and digest, under whichever name the plugin's manifest uses
+//! (`sha256` or `blake3`).
 
 mod support;
 
@@ -13,7 +18,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use flate2::Compression;
-use flate2::read::GzDecoder;
+use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use kinesis_backup_core::runtime::CallError;
 use serde_json::Value;
@@ -46,7 +51,7 @@ impl Item {
 /// The entries of a tar.gz file.
 fn read_items(archive: &Path) -> Vec<Item> {
     let file = std::fs::File::open(archive).unwrap();
-    let mut tar = tar::Archive::new(GzDecoder::new(file));
+    let mut tar = tar::Archive::new(MultiGzDecoder::new(file));
     tar.entries()
         .unwrap()
         .map(|entry| {
@@ -106,14 +111,25 @@ fn set_manifest(items: &mut [Item], manifest: &Value) {
     item.data = serde_json::to_vec_pretty(manifest).unwrap();
 }
 
+/// The digest field the manifest's files use, and its value for `data`.
+fn digest_of(manifest: &Value, data: &[u8]) -> (&'static str, String) {
+    let first = &manifest["files"][0];
+    if first.get("blake3").is_some() {
+        ("blake3", blake3::hash(data).to_hex().to_string())
+    } else {
+        ("sha256", hex::encode(sha2::Sha256::digest(data)))
+    }
+}
+
 /// Adds `item` before the manifest, listed in it with its true size and
-/// SHA-256 (so only the path or kind is wrong).
+/// digest (so only the path or kind is wrong).
 fn add_listed(items: &mut Vec<Item>, item: Item) {
     let mut m = manifest(items);
+    let (field, digest) = digest_of(&m, &item.data);
     m["files"].as_array_mut().unwrap().push(serde_json::json!({
         "path": item.path,
         "size": item.data.len(),
-        "sha256": hex::encode(sha2::Sha256::digest(&item.data)),
+        field: digest,
     }));
     set_manifest(items, &m);
     let at = items.len() - 1;
@@ -218,9 +234,10 @@ fn a_hardlink_is_refused() {
 fn a_manifest_that_lies_about_a_checksum_is_refused() {
     refuse_repacked(15, "lying manifest", |items| {
         let mut m = manifest(items);
+        let (field, _) = digest_of(&m, b"");
         let file =
             m["files"].as_array_mut().unwrap().iter_mut().find(|f| f["path"] == "data/nested/deeper/notes.md").unwrap();
-        file["sha256"] = Value::from("0".repeat(64));
+        file[field] = Value::from("0".repeat(64));
         set_manifest(items, &m);
     });
 }

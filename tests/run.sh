@@ -9,10 +9,13 @@
 #      the faces and the plugin, the conformance suite against the real
 #      component in wasmtime, hostile archives, runtime limits, the CLI, the
 #      HTTP API (each on loopback) and the embedding example,
-#   4. fuzzes the plugin's archive reader (what restore and verify parse)
+#   4. runs the conformance suite and the hostile archives again, against
+#      the default plugin built for contract 1.0.0 and with every create,
+#      restore and verify in one instance, and builds the benchmarks,
+#   5. fuzzes the plugin's archive reader (what restore and verify parse)
 #      for a bounded time from its checked-in corpus (tests/fuzz.sh installs
 #      cargo-fuzz when missing and uses the nightly toolchain for it only),
-#   5. runs the browser tests (Playwright driving headless chromium) against
+#   6. runs the browser tests (Playwright driving headless chromium) against
 #      the built server.
 # Set KINESIS_PLUGIN_WASM=/path/to/plugin.wasm to run the conformance suite
 # against a replacement plugin instead of the default one.
@@ -29,6 +32,14 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 echo "==> Rust tests (unit, conformance, hostile archives, limits, CLI, HTTP, embedding)"
 cargo test --workspace --no-fail-fast
+
+echo "==> conformance and hostile archives for contract 1.0.0, and in one instance"
+v1_0_0="$PWD/target/wasm-contract-1.0.0/wasm32-wasip2/release/kinesis_backup_plugin.wasm"
+KINESIS_PLUGIN_WASM="$v1_0_0" cargo test -p kinesis-backup --test conformance --test hostile_archives --quiet
+KINESIS_TEST_JOBS=1 cargo test -p kinesis-backup --test conformance --test hostile_archives --quiet
+
+echo "==> benchmarks build"
+cargo bench --workspace --no-run --quiet
 
 echo "==> fuzzing the archive reader for a bounded time (KINESIS_FUZZ_SECONDS, default 60)"
 bash tests/fuzz.sh

@@ -26,6 +26,7 @@ fn tight_runtime() -> Runtime {
         liveness: Duration::from_secs(60),
         cache_dir: Some(support::test_cache_dir()),
         max_instances: 16,
+        jobs: 1,
     };
     Runtime::load(misbehaving(), options).expect("the misbehaving component implements the contract")
 }

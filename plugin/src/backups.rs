@@ -1,10 +1,10 @@
 //! The backup operations: create, list, get, update and delete.
 
-use crate::archive::write::write_archive;
 use crate::catalog::Catalog;
 use crate::clock::rfc3339;
 use crate::error::{PluginError, Result};
 use crate::host::Context;
+use crate::jobs::create::add_backup;
 use crate::records::{Backup, BackupPage, ExpiryChange};
 
 /// Longest description accepted, in characters.
@@ -20,33 +20,6 @@ pub fn create(ctx: Context, description: &str, expiry: Option<i64>) -> Result<Ba
     let (mut catalog, _) = Catalog::load_for_update(ctx, now)?;
     let backup = add_backup(ctx, &mut catalog, now, description.to_string(), expiry, None)?;
     catalog.save(&ctx.roots.backups)?;
-    Ok(backup)
-}
-
-/// Writes a new archive created at `now` and adds its record to `catalog`
-/// (the caller saves the catalog).
-pub fn add_backup(
-    ctx: Context,
-    catalog: &mut Catalog,
-    now: i64,
-    description: String,
-    expiry: Option<i64>,
-    schedule_id: Option<u64>,
-) -> Result<Backup> {
-    let id = catalog.allocate_backup_id();
-    let written = write_archive(ctx, id, now)?;
-    let backup = Backup {
-        id,
-        name: written.name,
-        created_at: now,
-        description,
-        expiry,
-        size: written.size,
-        sha256: written.sha256,
-        schedule_id,
-    };
-    ctx.info(&format!("created backup {id} ({}, {} bytes)", backup.name, backup.size));
-    catalog.backups.push(backup.clone());
     Ok(backup)
 }
 
@@ -97,7 +70,8 @@ pub fn delete(ctx: Context, id: u64) -> Result<()> {
     Ok(())
 }
 
-fn check_description(description: &str) -> Result<()> {
+/// Invalid-input unless `description` is short enough.
+pub fn check_description(description: &str) -> Result<()> {
     let chars = description.chars().count();
     if chars > MAX_DESCRIPTION_CHARS {
         return Err(PluginError::InvalidInput(format!(
@@ -107,7 +81,8 @@ fn check_description(description: &str) -> Result<()> {
     Ok(())
 }
 
-fn check_expiry(expiry: i64, now: i64) -> Result<()> {
+/// Invalid-input unless `expiry` lies after `now`.
+pub fn check_expiry(expiry: i64, now: i64) -> Result<()> {
     if expiry <= now {
         return Err(PluginError::InvalidInput(format!(
             "expiry {} is in the past (now is {}); give a time in the future",

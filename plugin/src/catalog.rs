@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::archive::hashing::sha256_file;
-use crate::archive::name::{is_partial_name, is_previous_folder_name, is_staging_folder_name, parse_archive_name};
+use crate::archive::name::{
+    is_job_folder_name, is_partial_name, is_previous_folder_name, is_staging_folder_name, parse_archive_name,
+};
 use crate::error::{PluginError, Result};
 use crate::host::Context;
 use crate::records::{Backup, BackupPage, Schedule};
@@ -228,6 +230,7 @@ impl Catalog {
                 size,
                 sha256,
                 schedule_id: None,
+                layout: None,
             });
         }
         if let Some(mark) = read_high_water(&ctx.roots.backups) {
@@ -376,7 +379,7 @@ fn remove_stale_files(ctx: Context) -> Result<()> {
         let path = backups.join(&name);
         let removed = if is_partial_name(&name) || name == CATALOG_TMP || name == HIGH_WATER_TMP {
             fs::remove_file(&path)
-        } else if is_staging_folder_name(&name) {
+        } else if is_staging_folder_name(&name) || is_job_folder_name(&name) {
             fs::remove_dir_all(&path)
         } else {
             if is_previous_folder_name(&name) {

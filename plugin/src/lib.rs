@@ -1,5 +1,7 @@
 //! The default Kinesis backup plugin: a WASI preview-2 component that
-//! implements the `kinesis:backup@1.0.0` contract (`wit/v1.0.0/backup.wit`).
+//! implements the `kinesis:backup@1.1.0` contract (`wit/v1.1.0/backup.wit`),
+//! or `kinesis:backup@1.0.0` (`wit/v1.0.0/backup.wit`) when built with the
+//! feature `contract-1-0`.
 //!
 //! Every operation is plain Rust over a [`host::Host`] (the imported host
 //! functions) and [`host::Roots`] (the four folders), so the same code runs
@@ -16,6 +18,7 @@ pub mod cron_expr;
 pub mod error;
 pub mod fast_write;
 pub mod host;
+pub mod jobs;
 pub mod records;
 pub mod restore;
 pub mod schedule;

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::archive::layout::ArchiveLayout;
+
 /// One backup archive and what is known about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Backup {
@@ -22,6 +24,10 @@ pub struct Backup {
     pub sha256: String,
     /// The schedule that made this backup, if any.
     pub schedule_id: Option<u64>,
+    /// Where the archive's pieces lie, when this plugin wrote it in pieces;
+    /// `None` for archives adopted from disk or written before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<ArchiveLayout>,
 }
 
 impl Backup {

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::archive::entry_path::{CONTENT_ROOTS, EntryPath};
 use crate::archive::name::{previous_folder_name, staging_folder_name};
+use crate::archive::plan::fs_path;
 use crate::archive::read::{ExtractSink, read_archive};
 use crate::catalog::Catalog;
 use crate::error::{PluginError, Result};
@@ -128,12 +129,21 @@ impl Moves {
     }
 }
 
-/// Extracts an archive's folders and files under a staging folder and keeps
+/// Extracts an archive's folders and files into a destination and keeps
 /// `.env` in memory (`None` when the archive has none).
-struct Staging {
-    dir: PathBuf,
-    env: Option<Vec<u8>>,
+pub struct Staging<'a> {
+    to: Destination<'a>,
+    /// The archive's `.env`, once read.
+    pub env: Option<Vec<u8>>,
     current: Option<Current>,
+}
+
+/// Where extracted entries go.
+enum Destination<'a> {
+    /// Under a staging folder, which holds the three content roots.
+    Folder(PathBuf),
+    /// Straight into the content roots (empty folders the host stages).
+    Roots(Context<'a>),
 }
 
 /// Where the file being extracted goes.
@@ -142,7 +152,7 @@ enum Current {
     File(NewFile, PathBuf),
 }
 
-impl Staging {
+impl<'a> Staging<'a> {
     /// A fresh staging folder with the three content roots in it.
     fn create(dir: &Path) -> Result<Self> {
         match fs::remove_dir_all(dir) {
@@ -154,19 +164,29 @@ impl Staging {
         for root in CONTENT_ROOTS {
             create_folder(&dir.join(root))?;
         }
-        Ok(Staging { dir: dir.to_path_buf(), env: None, current: None })
+        Ok(Staging { to: Destination::Folder(dir.to_path_buf()), env: None, current: None })
     }
 
-    fn target(&self, path: &EntryPath) -> PathBuf {
-        let mut target = self.dir.clone();
-        target.extend(path.components());
-        target
+    /// Extracts straight into the content roots of `ctx`.
+    pub fn into_roots(ctx: Context<'a>) -> Self {
+        Staging { to: Destination::Roots(ctx), env: None, current: None }
+    }
+
+    fn target(&self, path: &EntryPath) -> Result<PathBuf> {
+        match &self.to {
+            Destination::Folder(dir) => {
+                let mut target = dir.clone();
+                target.extend(path.components());
+                Ok(target)
+            }
+            Destination::Roots(ctx) => fs_path(*ctx, path.as_str()),
+        }
     }
 }
 
-impl ExtractSink for Staging {
+impl ExtractSink for Staging<'_> {
     fn directory(&mut self, path: &EntryPath) -> Result<()> {
-        let target = self.target(path);
+        let target = self.target(path)?;
         fs::create_dir_all(&target).map_err(|e| PluginError::io("create", &target, &e))
     }
 
@@ -176,10 +196,11 @@ impl ExtractSink for Staging {
             self.current = Some(Current::Env);
             return Ok(());
         }
-        let target = self.target(path);
+        let target = self.target(path)?;
         let file = match NewFile::create(&target) {
             Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                // The archive had no entry for the parent folder.
+                // The archive had no entry for the parent folder (or another
+                // part of it creates that entry).
                 if let Some(parent) = target.parent() {
                     fs::create_dir_all(parent).map_err(|e| PluginError::io("create", parent, &e))?;
                 }

@@ -1,11 +1,11 @@
 //! Schedules: create, list, update, delete, and the tick that runs what is
 //! due.
 
-use crate::backups::add_backup;
 use crate::catalog::{Catalog, check_limit, page};
 use crate::cron_expr::CronExpr;
 use crate::error::{PluginError, Result};
 use crate::host::Context;
+use crate::jobs::create::add_backup;
 use crate::records::{HoursChange, Schedule, ScheduleInput, SchedulePatch, TickFailure, TickReport};
 
 /// Longest schedule name accepted, in characters.

@@ -18,7 +18,8 @@ use kinesis_backup_core::runtime::{Clock, Invocation, PluginSource, Runtime, Run
 use kinesis_backup_core::tenant::TenantDirs;
 
 /// The plugin under test: the file named by `KINESIS_PLUGIN_WASM`, else the
-/// embedded default plugin.
+/// embedded default plugin. `KINESIS_TEST_JOBS` sets how many instances a
+/// create, restore or verify runs on (the runtime's default otherwise).
 pub fn plugin_source() -> PluginSource {
     match std::env::var_os("KINESIS_PLUGIN_WASM").filter(|v| !v.is_empty()) {
         Some(path) => PluginSource::File(PathBuf::from(path)),
@@ -29,7 +30,14 @@ pub fn plugin_source() -> PluginSource {
 /// Runtime options for tests: defaults, with the precompiled-plugin cache
 /// in the build's temporary folder so tests never touch `~/.cache`.
 pub fn test_options() -> RuntimeOptions {
-    RuntimeOptions { cache_dir: Some(test_cache_dir()), ..RuntimeOptions::default() }
+    let defaults = RuntimeOptions::default();
+    let jobs = std::env::var("KINESIS_TEST_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(defaults.jobs);
+    RuntimeOptions { cache_dir: Some(test_cache_dir()), jobs, ..defaults }
+}
+
+/// The default plugin built against contract 1.0.0.
+pub fn plugin_v1_0_0() -> PluginSource {
+    PluginSource::File(PathBuf::from(env!("KINESIS_PLUGIN_V1_0_0_WASM")))
 }
 
 /// The cache folder tests share.

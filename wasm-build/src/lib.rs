@@ -20,13 +20,28 @@ pub const TARGET: &str = "wasm32-wasip2";
 /// Panics with a message that says what to do when the build fails: build
 /// scripts report errors by panicking.
 pub fn build_components(workspace: &Path, packages: &[&str]) -> Vec<PathBuf> {
+    build_components_with(workspace, packages, &[], "wasm")
+}
+
+/// Builds `packages` like [`build_components`], with cargo `features`
+/// (`package/feature`) on, in `target/<target_subdir>` so that builds with
+/// different features never replace each other's files.
+pub fn build_components_with(
+    workspace: &Path,
+    packages: &[&str],
+    features: &[&str],
+    target_subdir: &str,
+) -> Vec<PathBuf> {
     ensure_target_installed(workspace);
-    let target_dir = workspace.join("target").join("wasm");
+    let target_dir = workspace.join("target").join(target_subdir);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace).args(["build", "--release", "--target", TARGET]);
     for package in packages {
         cmd.args(["-p", package]);
+    }
+    if !features.is_empty() {
+        cmd.arg("--features").arg(features.join(","));
     }
     cmd.arg("--target-dir").arg(&target_dir);
     // The outer build's settings are for the host target, not for wasm.
@@ -66,16 +81,32 @@ pub fn build_components(workspace: &Path, packages: &[&str]) -> Vec<PathBuf> {
 /// change, and hands each `.wasm` path to the crate as its variable
 /// (`env!("VARIABLE")`).
 pub fn embed_components(watch: &[&str], components: &[(&str, &str)]) {
-    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    let workspace = Path::new(&manifest).parent().expect("the crate lies inside the workspace");
-    for dir in watch {
-        rerun_if_changed(&workspace.join(dir));
-    }
+    let workspace = watch_workspace(watch);
     let packages: Vec<&str> = components.iter().map(|(package, _)| *package).collect();
-    let built = build_components(workspace, &packages);
+    let built = build_components(&workspace, &packages);
     for ((_, variable), file) in components.iter().zip(built) {
         println!("cargo:rustc-env={variable}={}", file.display());
     }
+}
+
+/// For a build script: builds `package` with `features` on (in
+/// `target/<target_subdir>`) and hands its `.wasm` path to the crate as
+/// `variable`, rerunning when `watch` folders change.
+pub fn embed_component_with(watch: &[&str], package: &str, features: &[&str], target_subdir: &str, variable: &str) {
+    let workspace = watch_workspace(watch);
+    let built = build_components_with(&workspace, &[package], features, target_subdir);
+    println!("cargo:rustc-env={variable}={}", built[0].display());
+}
+
+/// The workspace around the calling crate, after telling cargo to rerun
+/// the build script when `watch` folders change.
+fn watch_workspace(watch: &[&str]) -> PathBuf {
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let workspace = Path::new(&manifest).parent().expect("the crate lies inside the workspace").to_path_buf();
+    for dir in watch {
+        rerun_if_changed(&workspace.join(dir));
+    }
+    workspace
 }
 
 /// Tells cargo to rebuild the calling crate when anything under `dir`

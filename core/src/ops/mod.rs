@@ -144,7 +144,8 @@ impl Backups {
 
     /// A turn in the shared queue of long operations, when there is one.
     fn turn(&self) -> Option<Turn> {
-        self.admission.as_ref().map(|admission| admission.admit(&self.tenant.root().to_string_lossy()))
+        let instances = self.runtime.instances_per_job() as usize;
+        self.admission.as_ref().map(|admission| admission.admit(&self.tenant.root().to_string_lossy(), instances))
     }
 
     /// Refuses a create that would pass the tenant's quota.

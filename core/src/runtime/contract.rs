@@ -9,13 +9,15 @@ use wasmtime::component::Component;
 use wasmtime::component::types::ComponentItem;
 
 use super::LoadError;
-use super::operations::Operation;
+use super::operations::{Operation, PARTS_FUNCTIONS};
 
 /// What one contract version requires of a component.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ContractSpec {
     /// The interface a plugin must export.
     pub export: &'static str,
+    /// The `parts` interface a plugin must also export, from 1.1.0 on.
+    pub parts_export: Option<&'static str>,
     /// The contract's own interfaces a plugin may import.
     pub contract_imports: &'static [&'static str],
 }
@@ -38,8 +40,8 @@ pub(crate) enum Grant {
 
 /// What the host does with the import `name` (under any contract version).
 pub(crate) fn grant_of(name: &str) -> Grant {
-    use super::since_v1_0_0::SPEC;
-    if !is_provided(&SPEC, name) {
+    let specs = [super::since_v1_0_0::SPEC, super::since_v1_1_0::SPEC];
+    if !specs.iter().any(|spec| is_provided(spec, name)) {
         return Grant::Refused;
     }
     if name.starts_with("wasi:sockets/") { Grant::Denied } else { Grant::Granted }
@@ -61,20 +63,38 @@ pub(crate) fn check(engine: &Engine, component: &Component, spec: &ContractSpec)
         ));
     }
 
-    let Some(export) = ty.get_export(engine, spec.export) else {
-        let exports: Vec<&str> = ty.exports(engine).map(|(name, _)| name).collect();
-        let found = if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") };
-        return mismatch(format!("it does not export {} (it exports {found})", spec.export));
-    };
-    let ComponentItem::ComponentInstance(instance) = export.ty else {
-        return mismatch(format!("its export {} is not an interface instance", spec.export));
-    };
-    let missing: Vec<&str> =
-        Operation::ALL.iter().map(|op| op.name).filter(|f| instance.get_export(engine, f).is_none()).collect();
-    if !missing.is_empty() {
-        return mismatch(format!("its export {} lacks the function(s) {}", spec.export, missing.join(", ")));
+    let operations: Vec<&str> = Operation::ALL.iter().map(|op| op.name).collect();
+    check_export(engine, component, spec.export, &operations)?;
+    if let Some(parts) = spec.parts_export {
+        check_export(engine, component, parts, &PARTS_FUNCTIONS)?;
     }
     Ok(())
+}
+
+/// Checks that `component` exports the interface `name` with every one of
+/// `functions`.
+fn check_export(engine: &Engine, component: &Component, name: &str, functions: &[&str]) -> Result<(), LoadError> {
+    let ty = component.component_type();
+    let mismatch = |m: String| Err(LoadError::ContractMismatch(m));
+    let Some(export) = ty.get_export(engine, name) else {
+        let exports: Vec<&str> = ty.exports(engine).map(|(name, _)| name).collect();
+        let found = if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") };
+        return mismatch(format!("it does not export {name} (it exports {found})"));
+    };
+    let ComponentItem::ComponentInstance(instance) = export.ty else {
+        return mismatch(format!("its export {name} is not an interface instance"));
+    };
+    let missing: Vec<&str> = functions.iter().copied().filter(|f| instance.get_export(engine, f).is_none()).collect();
+    if !missing.is_empty() {
+        return mismatch(format!("its export {name} lacks the function(s) {}", missing.join(", ")));
+    }
+    Ok(())
+}
+
+/// Whether `component` exports the `plugin` interface of `spec`'s version
+/// (whatever else it lacks): the version it means to implement.
+pub(crate) fn targets(engine: &Engine, component: &Component, spec: &ContractSpec) -> bool {
+    component.component_type().get_export(engine, spec.export).is_some()
 }
 
 /// Whether the host links the import `name`.
@@ -103,5 +123,8 @@ mod tests {
         assert!(!is_provided(&SPEC, "wasi:filesystem/types@0.3.0"));
         assert!(!is_provided(&SPEC, "kinesis:backup/host@2.0.0"));
         assert!(!is_provided(&SPEC, "wasi:io/streams"));
+        assert_eq!(grant_of("kinesis:backup/host@1.1.0"), Grant::Granted);
+        assert_eq!(grant_of("wasi:sockets/tcp@0.2.0"), Grant::Denied);
+        assert_eq!(grant_of("kinesis:backup/host@1.2.0"), Grant::Refused);
     }
 }

@@ -6,13 +6,17 @@
 //!   with its own id, and a call about one id answers that id;
 //! - a page holds at most `limit` records and its total is at least their
 //!   count; other lists are bounded;
-//! - every string is cut to [`MAX_TEXT`] bytes, saying how much was cut.
+//! - every string is cut to [`MAX_TEXT`] bytes, saying how much was cut;
+//! - a job has 1 to [`MAX_PARTS`] parts, and its state and each part's
+//!   outcome, which the host keeps and hands back, at most
+//!   [`MAX_HANDED_BACK`] bytes.
 //!
 //! A broken rule is a [`CallError::Violation`] naming the rule, never a
 //! panic; the next call runs as usual.
 
 use super::CallError;
 use super::budget::cut;
+use super::operations::Job;
 use crate::model::{
     Backup, BackupPage, RestoreReport, Schedule, SchedulePage, TickFailure, TickReport, VerifyReport, is_archive_name,
 };
@@ -199,6 +203,29 @@ impl Distrusted for () {
     }
 }
 
+/// Most parts a job may have.
+pub(crate) const MAX_PARTS: u32 = 256;
+/// Largest state of a job, or outcome of a part, the host hands back.
+pub(crate) const MAX_HANDED_BACK: usize = 16 << 20;
+
+impl Distrusted for Job {
+    fn distrust(self, asked: &Asked) -> Result<Self, String> {
+        same_id("backup", asked, self.id)?;
+        if self.parts == 0 || self.parts > MAX_PARTS {
+            return Err(format!("it planned a job of {} parts; a job has 1 to {MAX_PARTS}", self.parts));
+        }
+        at_most("bytes of job state", &self.state, MAX_HANDED_BACK)?;
+        Ok(self)
+    }
+}
+
+impl Distrusted for Vec<u8> {
+    fn distrust(self, _asked: &Asked) -> Result<Self, String> {
+        at_most("bytes of a part's outcome", &self, MAX_HANDED_BACK)?;
+        Ok(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,6 +265,18 @@ mod tests {
         assert!(page(10, 10).distrust(&ten).is_ok());
         assert!(page(11, u64::MAX).distrust(&ten).unwrap_err().contains("more than the 10 allowed"));
         assert!(page(3, 2).distrust(&ten).unwrap_err().contains("says 2 match"));
+    }
+
+    #[test]
+    fn jobs_are_held_to_their_id_parts_and_sizes() {
+        let job = |id, parts, state: usize| Job { id, parts, state: vec![0; state] };
+        let asked = Asked::id(3);
+        assert!(job(3, 2, 10).distrust(&asked).is_ok());
+        assert!(job(4, 2, 10).distrust(&asked).unwrap_err().contains("asked about backup 3"));
+        assert!(job(3, 0, 10).distrust(&asked).unwrap_err().contains("1 to 256"));
+        assert!(job(3, MAX_PARTS + 1, 10).distrust(&asked).is_err());
+        assert!(job(3, 1, MAX_HANDED_BACK + 1).distrust(&asked).unwrap_err().contains("bytes of job state"));
+        assert!(vec![0u8; MAX_HANDED_BACK + 1].distrust(&Asked::default()).is_err());
     }
 
     #[test]

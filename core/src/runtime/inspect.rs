@@ -13,7 +13,10 @@ use super::plugin::PluginPre;
 use super::{LoadError, PluginSource, load};
 
 /// Every released contract version and the text of its WIT file.
-pub const RELEASED_CONTRACTS: [(&str, &str); 1] = [("v1.0.0", include_str!("../../../wit/v1.0.0/backup.wit"))];
+pub const RELEASED_CONTRACTS: [(&str, &str); 2] = [
+    ("v1.0.0", include_str!("../../../wit/v1.0.0/backup.wit")),
+    ("v1.1.0", include_str!("../../../wit/v1.1.0/backup.wit")),
+];
 
 /// One import of a component and what the host does with it.
 #[derive(Debug, Clone, Serialize)]
@@ -36,7 +39,8 @@ pub struct PluginInfo {
     pub sha256: String,
     /// How long compiling it took, in milliseconds.
     pub compile_ms: u64,
-    /// The contract version it implements (`1.0.0`), if it implements one.
+    /// The contract version it implements (`1.0.0`, `1.1.0`), if it
+    /// implements one.
     pub contract: Option<String>,
     /// Why it does not load, when it does not.
     pub refusal: Option<String>,

@@ -34,6 +34,18 @@ impl Runtime {
         call: impl FnOnce(&dyn Contract, &mut Store<CallState>) -> Answer<T>,
     ) -> Result<T, CallError> {
         let _tenant = op.mutates.then(|| self.tenant_mutexes.lock(&inv.dirs.root));
+        self.run_on_instance(inv, op, asked, |plugin, store| call(plugin.contract(), store))
+    }
+
+    /// Runs `call` on a fresh instance for `inv` under `op`'s rules (but
+    /// for serializing changes: the caller holds the tenant when it must).
+    pub(crate) fn run_on_instance<T: Distrusted>(
+        &self,
+        inv: &Invocation,
+        op: Operation,
+        asked: Asked,
+        call: impl FnOnce(&Plugin, &mut Store<CallState>) -> Answer<T>,
+    ) -> Result<T, CallError> {
         let started = Instant::now();
         let stdout = CapturedOutput::default();
         let stderr = CapturedOutput::default();
@@ -68,7 +80,7 @@ impl Runtime {
         });
 
         let outcome = match self.instantiate(&mut store) {
-            Ok(plugin) => call(plugin.contract(), &mut store),
+            Ok(plugin) => call(&plugin, &mut store),
             Err(e) if e.is::<PoolConcurrencyLimitError>() => {
                 return Err(CallError::Busy(
                     "too many plugin calls are running at once; try again in a moment".to_string(),

@@ -20,6 +20,7 @@ mod error;
 mod host_imports;
 mod inspect;
 mod invoke;
+mod jobs;
 mod limits;
 mod liveness;
 mod load;
@@ -27,15 +28,18 @@ mod operations;
 mod plugin;
 mod sandbox;
 mod since_v1_0_0;
+mod since_v1_1_0;
 mod store;
 mod tenant_mutexes;
+mod v1_glue;
 
 pub use cache::ArtifactOrigin;
 pub use error::{CallError, LoadError};
 pub use inspect::{Import, PluginInfo, RELEASED_CONTRACTS, inspect};
 
 use distrust::Asked;
-use operations::Operation;
+use jobs::JobSteps;
+use operations::{Operation, Parts};
 use plugin::PluginPre;
 use tenant_mutexes::TenantMutexes;
 
@@ -79,13 +83,22 @@ pub struct RuntimeOptions {
     /// Plugin instances that may run at once (the pooling allocator is sized
     /// for them); a call beyond that answers Busy.
     pub max_instances: u32,
+    /// Instances one create, restore or verify may run at once, for a
+    /// plugin that can split them (contract 1.1.0); 1 runs them in one.
+    pub jobs: u32,
+}
+
+/// The default of [`RuntimeOptions::jobs`]: the cores of this machine.
+pub fn default_jobs() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX))
 }
 
 impl Default for RuntimeOptions {
     /// 64 MiB of guest memory, 30 s for quick calls, 2 h (plus a second per
     /// MiB of data) for long ones which must report progress every 60 s, and
     /// the cache in `$XDG_CACHE_HOME/kinesis-backup` (or
-    /// `~/.cache/kinesis-backup`).
+    /// `~/.cache/kinesis-backup`), and as many instances per create, restore
+    /// or verify as the machine has cores.
     fn default() -> Self {
         RuntimeOptions {
             memory_limit_bytes: 64 * 1024 * 1024,
@@ -94,6 +107,7 @@ impl Default for RuntimeOptions {
             liveness: Duration::from_secs(60),
             cache_dir: cache::default_cache_dir(),
             max_instances: 16,
+            jobs: default_jobs(),
         }
     }
 }
@@ -213,19 +227,30 @@ impl Runtime {
         &self.options
     }
 
+    /// How many instances a create, restore or verify runs on at most.
+    pub fn instances_per_job(&self) -> u32 {
+        self.job_instances().unwrap_or(1)
+    }
+
     /// The contract version the plugin implements, e.g. `1.0.0`.
     pub fn contract_version(&self) -> &'static str {
         self.pre.version()
     }
 
-    /// See the WIT `create`.
+    /// See the WIT `create`; split over up to [`RuntimeOptions::jobs`]
+    /// instances when the plugin can.
     pub fn create(
         &self,
         inv: &Invocation,
         description: &str,
         expiry: Option<DateTime<Utc>>,
     ) -> Result<Backup, CallError> {
-        self.run(inv, Operation::CREATE, Asked::default(), |p, s| p.create(s, description, expiry))
+        let steps = JobSteps {
+            op: Operation::CREATE,
+            begin: |p: &dyn Parts, s: &mut _, parts| p.begin_create(s, description, expiry, parts),
+            finish: |p: &dyn Parts, s: &mut _, job: &_, outcomes: &_| p.finish_create(s, job, outcomes),
+        };
+        self.run_split(inv, Asked::default(), true, |p, s| p.create(s, description, expiry), steps)
     }
     /// See the WIT `list`.
     pub fn list(
@@ -254,8 +279,19 @@ impl Runtime {
     /// See the WIT `restore`. `data`, `public`, `translations` and `.env`
     /// are writable for this call only; the operations layer points them at
     /// a staging area, never at the live folders.
+    ///
+    /// In parts only into empty content folders, as the contract 1.1.0
+    /// promises the plugin (the operations layer stages every restore so);
+    /// into folders with content it runs in one instance, which replaces
+    /// them itself.
     pub fn restore(&self, inv: &Invocation, id: u64) -> Result<RestoreReport, CallError> {
-        self.run(inv, Operation::RESTORE, Asked::id(id), |p, s| p.restore(s, id))
+        let steps = JobSteps {
+            op: Operation::RESTORE,
+            begin: |p: &dyn Parts, s: &mut _, parts| p.begin_restore(s, id, parts),
+            finish: |p: &dyn Parts, s: &mut _, job: &_, outcomes: &_| p.finish_restore(s, job, outcomes),
+        };
+        let may_split = jobs::content_folders_are_empty(&inv.dirs);
+        self.run_split(inv, Asked::id(id), may_split, |p, s| p.restore(s, id), steps)
     }
     /// See the WIT `delete`.
     pub fn delete(&self, inv: &Invocation, id: u64) -> Result<(), CallError> {
@@ -263,7 +299,12 @@ impl Runtime {
     }
     /// See the WIT `verify`.
     pub fn verify(&self, inv: &Invocation, id: u64) -> Result<VerifyReport, CallError> {
-        self.run(inv, Operation::VERIFY, Asked::id(id), |p, s| p.verify(s, id))
+        let steps = JobSteps {
+            op: Operation::VERIFY,
+            begin: |p: &dyn Parts, s: &mut _, parts| p.begin_verify(s, id, parts),
+            finish: |p: &dyn Parts, s: &mut _, job: &_, outcomes: &_| p.finish_verify(s, job, outcomes),
+        };
+        self.run_split(inv, Asked::id(id), true, |p, s| p.verify(s, id), steps)
     }
     /// See the WIT `schedule-create`.
     pub fn schedule_create(&self, inv: &Invocation, input: &ScheduleInput) -> Result<Schedule, CallError> {
@@ -305,5 +346,6 @@ mod tests {
         assert_eq!(options.quick_deadline, Duration::from_secs(30));
         assert_eq!(options.long_deadline, Duration::from_secs(7200));
         assert_eq!(options.liveness, Duration::from_secs(60));
+        assert!(options.jobs >= 1);
     }
 }

@@ -43,6 +43,48 @@ pub(crate) trait Contract {
     fn schedule_tick(&self, s: &mut Store<CallState>, now: DateTime<Utc>) -> Answer<TickReport>;
 }
 
+/// A create, restore or verify a 1.1.0 plugin has planned in parts (the
+/// contract's `job`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Job {
+    /// The backup it works on.
+    pub(crate) id: u64,
+    /// How many parts it has.
+    pub(crate) parts: u32,
+    /// The plugin's state, handed back unread.
+    pub(crate) state: Vec<u8>,
+}
+
+/// The `parts` interface (1.1.0) in the host's types.
+pub(crate) trait Parts {
+    fn begin_create(
+        &self,
+        s: &mut Store<CallState>,
+        description: &str,
+        expiry: Option<DateTime<Utc>>,
+        parts: u32,
+    ) -> Answer<Job>;
+    fn begin_restore(&self, s: &mut Store<CallState>, id: u64, parts: u32) -> Answer<Job>;
+    fn begin_verify(&self, s: &mut Store<CallState>, id: u64, parts: u32) -> Answer<Job>;
+    fn run_part(&self, s: &mut Store<CallState>, job: &Job, part: u32) -> Answer<Vec<u8>>;
+    fn finish_create(&self, s: &mut Store<CallState>, job: &Job, outcomes: &[Vec<u8>]) -> Answer<Backup>;
+    fn finish_restore(&self, s: &mut Store<CallState>, job: &Job, outcomes: &[Vec<u8>]) -> Answer<RestoreReport>;
+    fn finish_verify(&self, s: &mut Store<CallState>, job: &Job, outcomes: &[Vec<u8>]) -> Answer<VerifyReport>;
+    fn abandon(&self, s: &mut Store<CallState>, job: &Job) -> Answer<()>;
+}
+
+/// The functions of the `parts` interface, which a 1.1.0 plugin exports.
+pub(crate) const PARTS_FUNCTIONS: [&str; 8] = [
+    "begin-create",
+    "begin-restore",
+    "begin-verify",
+    "run-part",
+    "finish-create",
+    "finish-restore",
+    "finish-verify",
+    "abandon",
+];
+
 /// What the runtime needs to know about an operation of the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Operation {
@@ -87,6 +129,13 @@ impl Operation {
     pub(crate) const SCHEDULE_DELETE: Operation = Operation::new("schedule-delete", false, true);
     /// `schedule-tick`.
     pub(crate) const SCHEDULE_TICK: Operation = Operation::new("schedule-tick", true, true);
+
+    /// A step of a job (`begin-*`, `run-part`, `finish-*`, `abandon`) of
+    /// the job operation `self` (create, restore or verify): named `step`,
+    /// a long call with the job's access; the job holds the tenant.
+    pub(crate) const fn step(self, step: &'static str) -> Operation {
+        Operation { name: step, long: true, mutates: false, access: self.access }
+    }
 
     /// Every operation, in the contract's order.
     pub(crate) const ALL: [Operation; 12] = [

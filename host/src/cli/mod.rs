@@ -43,6 +43,11 @@ pub struct Cli {
     /// reports no progress for this many seconds.
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub liveness: u64,
+    /// Plugin instances one create, restore or verify may run at once (for
+    /// a plugin of contract 1.1.0 or later); default: the number of cores.
+    /// Under multi-tenant hosting each counts against `--max-running`.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub jobs: Option<u32>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -71,7 +76,12 @@ pub enum Command {
 impl Cli {
     /// The runtime's limits chosen on the command line.
     pub fn runtime_options(&self) -> RuntimeOptions {
-        RuntimeOptions { liveness: std::time::Duration::from_secs(self.liveness), ..RuntimeOptions::default() }
+        let defaults = RuntimeOptions::default();
+        RuntimeOptions {
+            liveness: std::time::Duration::from_secs(self.liveness),
+            jobs: self.jobs.unwrap_or(defaults.jobs),
+            ..defaults
+        }
     }
 
     /// The plugin chosen on the command line.

@@ -8,6 +8,11 @@
 //! first, so that mutations reach tar headers and the manifest without
 //! having to keep the gzip CRC-32 right.
 //!
+//! The archive is read as one piece, or (for inputs of odd length) as a
+//! part and a tail split at a point the input chooses, with the digests the
+//! layout records computed here: so mutations reach the reader of pieces,
+//! not only its digest check.
+//!
 //! `read_archive` reads the file of a backup in its `backups` folder, so the
 //! input is written to `<temp>/kinesis-plugin-fuzz-<pid>/backups/`, the
 //! same file name on every run.
@@ -22,6 +27,7 @@ use std::sync::OnceLock;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use kinesis_backup_plugin::archive::entry_path::{EntryKind, EntryPath, check_entry_path};
+use kinesis_backup_plugin::archive::layout::{ArchiveLayout, Piece};
 use kinesis_backup_plugin::archive::read::{ExtractSink, MAX_ENV_BYTES, read_archive};
 use kinesis_backup_plugin::error::Result;
 use kinesis_backup_plugin::host::{Context, Host, LogLevel, Roots};
@@ -127,6 +133,15 @@ fuzz_target!(|input: &[u8]| {
     // and rewritten when it is closed, which made runs 3.5 times slower.
     let _ = fs::remove_file(&path);
     fs::write(&path, &archive).expect("write the archive");
+    let layout = (archive.len() % 2 == 1 && archive.len() >= 2).then(|| {
+        let split = 1 + usize::from(archive[archive.len() / 2]) * archive.len() / 256 % (archive.len() - 1);
+        let piece = |offset: usize, bytes: &[u8]| Piece {
+            offset: offset as u64,
+            length: bytes.len() as u64,
+            blake3: blake3::hash(bytes).to_hex().to_string(),
+        };
+        ArchiveLayout { pieces: vec![piece(0, &archive[..split]), piece(split, &archive[split..])] }
+    });
     let backup = Backup {
         id: BACKUP_ID,
         name: ARCHIVE_NAME.to_string(),
@@ -137,6 +152,7 @@ fuzz_target!(|input: &[u8]| {
         // Empty: the recorded checksum is not compared.
         sha256: String::new(),
         schedule_id: None,
+        layout,
     };
     let mut sink = CheckingSink::default();
     let ctx = Context { host: &NullHost, roots };

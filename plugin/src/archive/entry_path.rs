@@ -11,7 +11,7 @@ pub const ENV_PATH: &str = ".env";
 pub const CONTENT_ROOTS: [&str; 3] = ["data", "public", "translations"];
 
 /// What kind of entry a path belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EntryKind {
     /// A regular file.
     File,

@@ -1,13 +1,15 @@
-//! Readers and writers that compute SHA-256 and count bytes as data streams
-//! through them, and throttled progress reporting.
+//! Readers and writers that compute digests (BLAKE3, SHA-256) and count
+//! bytes as data streams through them, and throttled progress reporting.
 
 use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::resumable_sha256::ResumableSha256;
 use crate::host::Host;
 
 /// Buffer size for file reads and writes: WASI calls are expensive, so move
@@ -49,32 +51,92 @@ impl<'a> Progress<'a> {
     }
 }
 
-/// A SHA-256 and the number of bytes it covers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Which digests a [`HashingReader`] computes of what passes through it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hashes {
+    /// SHA-256 (the file hash of manifests in format 1).
+    pub sha256: bool,
+    /// BLAKE3 (the file hash of manifests in format 2).
+    pub blake3: bool,
+}
+
+impl Hashes {
+    /// BLAKE3 only: what this plugin writes.
+    pub const BLAKE3: Hashes = Hashes { sha256: false, blake3: true };
+    /// Both, for an archive whose manifest format is not known in advance.
+    pub const BOTH: Hashes = Hashes { sha256: true, blake3: true };
+}
+
+/// The size of some content and the digests computed of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Digested {
     /// Bytes hashed.
     pub size: u64,
-    /// Lowercase hex SHA-256.
-    pub sha256: String,
+    /// Lowercase hex SHA-256, when computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Lowercase hex BLAKE3, when computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blake3: Option<String>,
 }
 
-/// Hashes and counts what is written through it.
-pub struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
+/// The digests being computed of a stream.
+struct Hasher {
+    sha256: Option<Sha256>,
+    blake3: Option<Box<blake3::Hasher>>,
     size: u64,
 }
 
-impl<W: Write> HashingWriter<W> {
-    /// Wraps `inner`.
-    pub fn new(inner: W) -> Self {
-        HashingWriter { inner, hasher: Sha256::new(), size: 0 }
+impl Hasher {
+    fn new(hashes: Hashes) -> Self {
+        Hasher {
+            sha256: hashes.sha256.then(Sha256::new),
+            blake3: hashes.blake3.then(|| Box::new(blake3::Hasher::new())),
+            size: 0,
+        }
     }
 
-    /// The inner writer and the digest of everything written.
-    pub fn finish(self) -> (W, Digested) {
-        let digest = Digested { size: self.size, sha256: hex::encode(self.hasher.finalize()) };
-        (self.inner, digest)
+    fn update(&mut self, data: &[u8]) {
+        if let Some(sha256) = &mut self.sha256 {
+            sha256.update(data);
+        }
+        if let Some(blake3) = &mut self.blake3 {
+            blake3.update(data);
+        }
+        self.size += data.len() as u64;
+    }
+
+    fn finish(self) -> Digested {
+        Digested {
+            size: self.size,
+            sha256: self.sha256.map(|h| hex::encode(h.finalize())),
+            blake3: self.blake3.map(|h| h.finalize().to_hex().to_string()),
+        }
+    }
+}
+
+/// Hashes (BLAKE3) and counts what is written through it; when it starts
+/// an archive, also hashes it with a SHA-256 that can be resumed.
+pub struct HashingWriter<W> {
+    inner: W,
+    hasher: Hasher,
+    archive_sha256: Option<ResumableSha256>,
+}
+
+impl<W: Write> HashingWriter<W> {
+    /// Wraps `inner`; `starts_archive` adds the resumable SHA-256.
+    pub fn new(inner: W, starts_archive: bool) -> Self {
+        HashingWriter {
+            inner,
+            hasher: Hasher::new(Hashes::BLAKE3),
+            archive_sha256: starts_archive.then(ResumableSha256::new),
+        }
+    }
+
+    /// The inner writer, the digest of everything written, and the
+    /// archive's SHA-256 so far when it starts an archive.
+    pub fn finish(self) -> (W, Digested, Option<ResumableSha256>) {
+        (self.inner, self.hasher.finish(), self.archive_sha256)
     }
 }
 
@@ -82,7 +144,9 @@ impl<W: Write> Write for HashingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let written = self.inner.write(buf)?;
         self.hasher.update(&buf[..written]);
-        self.size += written as u64;
+        if let Some(sha256) = &mut self.archive_sha256 {
+            sha256.update(&buf[..written]);
+        }
         Ok(written)
     }
 
@@ -96,16 +160,16 @@ impl<W: Write> Write for HashingWriter<W> {
 /// can tell a storage fault from damaged content).
 pub struct HashingReader<'p, R> {
     inner: R,
-    hasher: Sha256,
-    size: u64,
+    hasher: Hasher,
     progress: Option<&'p Progress<'p>>,
     failed: bool,
 }
 
 impl<'p, R: Read> HashingReader<'p, R> {
-    /// Wraps `inner`; `progress`, when given, advances by the bytes read.
-    pub fn new(inner: R, progress: Option<&'p Progress<'p>>) -> Self {
-        HashingReader { inner, hasher: Sha256::new(), size: 0, progress, failed: false }
+    /// Wraps `inner`, computing `hashes`; `progress`, when given, advances
+    /// by the bytes read.
+    pub fn new(inner: R, hashes: Hashes, progress: Option<&'p Progress<'p>>) -> Self {
+        HashingReader { inner, hasher: Hasher::new(hashes), progress, failed: false }
     }
 
     /// Whether a read of the inner reader failed.
@@ -115,12 +179,17 @@ impl<'p, R: Read> HashingReader<'p, R> {
 
     /// Bytes read so far.
     pub fn size(&self) -> u64 {
-        self.size
+        self.hasher.size
+    }
+
+    /// The reader it wraps.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
     }
 
     /// The digest of everything read.
     pub fn finish(self) -> Digested {
-        Digested { size: self.size, sha256: hex::encode(self.hasher.finalize()) }
+        self.hasher.finish()
     }
 }
 
@@ -128,7 +197,6 @@ impl<R: Read> Read for HashingReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let read = self.inner.read(buf).inspect_err(|_| self.failed = true)?;
         self.hasher.update(&buf[..read]);
-        self.size += read as u64;
         if let Some(progress) = self.progress {
             progress.advance(read as u64);
         }
@@ -138,11 +206,11 @@ impl<R: Read> Read for HashingReader<'_, R> {
 
 /// Size and SHA-256 of a whole file, read in large pieces.
 pub fn sha256_file(path: &Path) -> io::Result<(u64, String)> {
-    let mut reader = HashingReader::new(File::open(path)?, None);
+    let mut reader = HashingReader::new(File::open(path)?, Hashes { sha256: true, blake3: false }, None);
     let mut buf = vec![0u8; IO_BUFFER];
     while reader.read(&mut buf)? != 0 {}
     let digest = reader.finish();
-    Ok((digest.size, digest.sha256))
+    Ok((digest.size, digest.sha256.unwrap_or_default()))
 }
 
 #[cfg(test)]
@@ -150,16 +218,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn writer_and_reader_agree_with_known_digest() {
-        // SHA-256 of "abc".
-        let expected = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
-        let mut writer = HashingWriter::new(Vec::new());
+    fn writer_and_reader_agree_with_known_digests() {
+        // SHA-256 and BLAKE3 of "abc".
+        let sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        let blake3 = "6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85";
+        let mut writer = HashingWriter::new(Vec::new(), true);
         writer.write_all(b"abc").unwrap();
-        let (bytes, digest) = writer.finish();
-        assert_eq!((bytes.as_slice(), digest.size, digest.sha256.as_str()), (&b"abc"[..], 3, expected));
+        let (bytes, digest, archive_sha256) = writer.finish();
+        assert_eq!((bytes.as_slice(), digest.size, digest.blake3.as_deref()), (&b"abc"[..], 3, Some(blake3)));
+        assert_eq!(digest.sha256, None);
+        assert_eq!(archive_sha256.unwrap().finish(), sha256);
 
-        let mut reader = HashingReader::new(&b"abc"[..], None);
+        let mut reader = HashingReader::new(&b"abc"[..], Hashes::BOTH, None);
         io::copy(&mut reader, &mut io::sink()).unwrap();
-        assert_eq!(reader.finish().sha256, expected);
+        let digest = reader.finish();
+        assert_eq!((digest.sha256.as_deref(), digest.blake3.as_deref()), (Some(sha256), Some(blake3)));
     }
 }

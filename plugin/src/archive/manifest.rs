@@ -1,5 +1,7 @@
 //! The manifest stored as the last entry of every archive: the size and
-//! SHA-256 of each file and the list of folders.
+//! digest of each file and the list of folders. Format 2 lists each file's
+//! BLAKE3, format 1 (archives of earlier versions) its SHA-256; both are
+//! read.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,13 +11,15 @@ use super::hashing::Digested;
 
 /// Path of the manifest inside an archive.
 pub const MANIFEST_PATH: &str = "manifest.json";
-/// The manifest format this plugin writes and reads.
-pub const MANIFEST_FORMAT: &str = "kinesis-backup/1";
+/// The manifest format this plugin writes: files listed with BLAKE3.
+pub const MANIFEST_FORMAT: &str = "kinesis-backup/2";
+/// The earlier format, still read: files listed with SHA-256.
+pub const MANIFEST_FORMAT_1: &str = "kinesis-backup/1";
 
 /// The manifest of one archive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
-    /// Always [`MANIFEST_FORMAT`].
+    /// [`MANIFEST_FORMAT`] or [`MANIFEST_FORMAT_1`].
     pub format: String,
     /// The backup's id.
     pub backup_id: u64,
@@ -34,8 +38,37 @@ pub struct ManifestFile {
     pub path: String,
     /// Size in bytes.
     pub size: u64,
-    /// Lowercase hex SHA-256 of the content.
-    pub sha256: String,
+    /// Lowercase hex SHA-256 of the content (format 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Lowercase hex BLAKE3 of the content (format 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blake3: Option<String>,
+}
+
+impl ManifestFile {
+    /// The entry for `path` with `digest`, listed by BLAKE3.
+    pub fn new(path: &str, digest: &Digested) -> Self {
+        ManifestFile { path: path.to_string(), size: digest.size, sha256: None, blake3: digest.blake3.clone() }
+    }
+
+    /// How `actual` disagrees with this entry, if it does.
+    fn mismatch(&self, actual: &Digested) -> Option<String> {
+        let path = &self.path;
+        if actual.size != self.size {
+            return Some(format!("{path} is {} bytes, the manifest says {}", actual.size, self.size));
+        }
+        let (name, listed, found) = match (&self.blake3, &self.sha256) {
+            (Some(listed), _) => ("BLAKE3", listed, &actual.blake3),
+            (None, Some(listed)) => ("SHA-256", listed, &actual.sha256),
+            (None, None) => return Some(format!("the manifest lists no digest for {path}")),
+        };
+        match found {
+            Some(found) if found.eq_ignore_ascii_case(listed) => None,
+            Some(found) => Some(format!("{path} has {name} {found}, the manifest says {listed}")),
+            None => Some(format!("{path} was not hashed with {name}, which the manifest lists")),
+        }
+    }
 }
 
 impl Manifest {
@@ -43,8 +76,11 @@ impl Manifest {
     /// one line each; empty when they agree.
     pub fn mismatches(&self, files: &BTreeMap<String, Digested>, directories: &BTreeSet<String>) -> Vec<String> {
         let mut problems = Vec::new();
-        if self.format != MANIFEST_FORMAT {
-            problems.push(format!("the manifest has format {:?}, expected {MANIFEST_FORMAT:?}", self.format));
+        if self.format != MANIFEST_FORMAT && self.format != MANIFEST_FORMAT_1 {
+            problems.push(format!(
+                "the manifest has format {:?}, expected {MANIFEST_FORMAT:?} or {MANIFEST_FORMAT_1:?}",
+                self.format
+            ));
         }
         let mut listed = BTreeSet::new();
         for entry in &self.files {
@@ -54,12 +90,7 @@ impl Manifest {
             }
             match files.get(&entry.path) {
                 None => problems.push(format!("{} is listed in the manifest but missing from the archive", entry.path)),
-                Some(actual) if actual.size != entry.size => {
-                    problems.push(format!("{} is {} bytes, the manifest says {}", entry.path, actual.size, entry.size))
-                }
-                Some(actual) if !actual.sha256.eq_ignore_ascii_case(&entry.sha256) => problems
-                    .push(format!("{} has SHA-256 {}, the manifest says {}", entry.path, actual.sha256, entry.sha256)),
-                Some(_) => {}
+                Some(actual) => problems.extend(entry.mismatch(actual)),
             }
         }
         for path in files.keys().filter(|p| !listed.contains(p.as_str())) {
@@ -80,8 +111,8 @@ impl Manifest {
 mod tests {
     use super::*;
 
-    fn digest(size: u64, sha: &str) -> Digested {
-        Digested { size, sha256: sha.to_string() }
+    fn digest(size: u64, hash: &str) -> Digested {
+        Digested { size, sha256: Some(hash.to_string()), blake3: Some(hash.to_string()) }
     }
 
     fn manifest(files: &[(&str, u64, &str)], dirs: &[&str]) -> Manifest {
@@ -91,7 +122,12 @@ mod tests {
             created_at: "2024-01-01T00:00:00Z".to_string(),
             files: files
                 .iter()
-                .map(|(p, s, h)| ManifestFile { path: p.to_string(), size: *s, sha256: h.to_string() })
+                .map(|(p, s, h)| ManifestFile {
+                    path: p.to_string(),
+                    size: *s,
+                    sha256: None,
+                    blake3: Some(h.to_string()),
+                })
                 .collect(),
             directories: dirs.iter().map(|d| d.to_string()).collect(),
         }
@@ -102,6 +138,18 @@ mod tests {
         let files = BTreeMap::from([("data/a".to_string(), digest(3, "aa"))]);
         let dirs = BTreeSet::from(["data".to_string()]);
         assert!(manifest(&[("data/a", 3, "AA")], &["data"]).mismatches(&files, &dirs).is_empty());
+    }
+
+    #[test]
+    fn format_1_manifests_are_checked_by_sha256() {
+        let files =
+            BTreeMap::from([("data/a".to_string(), Digested { size: 3, sha256: Some("aa".into()), blake3: None })]);
+        let mut old = manifest(&[], &[]);
+        old.format = MANIFEST_FORMAT_1.to_string();
+        old.files = vec![ManifestFile { path: "data/a".into(), size: 3, sha256: Some("AA".into()), blake3: None }];
+        assert!(old.mismatches(&files, &BTreeSet::new()).is_empty());
+        old.files[0].sha256 = Some("bb".into());
+        assert!(old.mismatches(&files, &BTreeSet::new())[0].contains("has SHA-256 aa, the manifest says bb"));
     }
 
     #[test]
@@ -116,7 +164,7 @@ mod tests {
         let problems = lying.mismatches(&files, &dirs);
         assert_eq!(problems.len(), 6, "{problems:#?}");
         assert!(problems[0].contains("data/a is 3 bytes"));
-        assert!(problems[1].contains("data/b has SHA-256"));
+        assert!(problems[1].contains("data/b has BLAKE3"));
         assert!(problems[2].contains("data/gone is listed"));
         assert!(problems[3].contains("data/extra is in the archive"));
         assert!(problems[4].contains("folder data/x"));

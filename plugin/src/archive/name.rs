@@ -1,6 +1,6 @@
 //! Names of the files the plugin keeps in `backups/`: finished archives
-//! (`backup-YYYYMMDD_HHMM_ID.tar.gz`, UTC), their temporary forms, and the
-//! folders a restore stages in.
+//! (`backup-YYYYMMDD_HHMM_ID.tar.gz`, UTC), their temporary forms, the
+//! folders a create writes its parts in and the folders a restore stages in.
 
 use chrono::{NaiveDateTime, TimeZone, Utc};
 
@@ -38,6 +38,19 @@ pub fn parse_archive_name(name: &str) -> Option<(u64, i64)> {
     let id = id.parse().ok()?;
     let time = NaiveDateTime::parse_from_str(stamp, STAMP_FORMAT).ok()?;
     Some((id, Utc.from_utc_datetime(&time).timestamp()))
+}
+
+const JOB_PREFIX: &str = ".job-";
+
+/// Name of the folder a create of backup `id` writes its parts in.
+pub fn job_folder_name(id: u64) -> String {
+    format!("{JOB_PREFIX}{id}")
+}
+
+/// Whether `name` is the folder of a create (safe to delete when no create
+/// runs).
+pub fn is_job_folder_name(name: &str) -> bool {
+    name.strip_prefix(JOB_PREFIX).is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
 }
 
 const STAGING_PREFIX: &str = ".restore-";
@@ -89,5 +102,7 @@ mod tests {
             assert_eq!(parse_archive_name(name), None, "{name}");
         }
         assert!(is_partial_name(&partial_name(3)));
+        assert!(is_job_folder_name(&job_folder_name(3)));
+        assert!(!is_job_folder_name(".job-") && !is_job_folder_name(".job-3x"));
     }
 }

@@ -1,18 +1,24 @@
-//! Reads a backup archive once, streaming, and checks everything about it:
-//! every entry's type and path, duplicates, the end of the tar and gzip
-//! streams, trailing data, the archive's SHA-256 and the manifest. What the
-//! entries hold goes to an [`ExtractSink`]: restore stages it, verify
-//! discards it.
+//! Reads backup archives once, streaming, and checks everything about them:
+//! every entry's type and path, duplicates, how each piece's tar and gzip
+//! streams end, trailing data, the digest of the bytes read and the
+//! manifest. An archive is read as one piece or, when its layout is known,
+//! piece by piece (each piece may be read by its own instance, see
+//! [`super::layout`]); [`check_contents`] puts the pieces' findings
+//! together. What the entries hold goes to an [`ExtractSink`]: restore
+//! stages it, verify discards it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
 
 use flate2::bufread::GzDecoder;
+use serde::{Deserialize, Serialize};
 use tar::{Archive, EntryType};
 
 use super::entry_path::{EntryKind, EntryPath, check_entry_path};
-use super::hashing::{Digested, HashingReader, IO_BUFFER, Progress};
+use super::hashing::{Digested, Hashes, HashingReader, IO_BUFFER, Progress};
+use super::layout::{ArchiveLayout, PieceRole};
 use super::manifest::Manifest;
 use crate::error::{PluginError, Result};
 use crate::host::Context;
@@ -25,6 +31,8 @@ pub const MAX_MANIFEST_BYTES: u64 = 16 << 20;
 /// Size of a tar block: headers and padded content fill whole blocks, and
 /// a tar stream ends with two zero blocks.
 pub const TAR_BLOCK: u64 = 512;
+/// The two bytes every gzip member starts with.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Receives the folders and file contents of an archive as it is read.
 pub trait ExtractSink {
@@ -67,6 +75,32 @@ pub struct ArchiveCheck {
     pub problems: Vec<String>,
 }
 
+/// What one piece of an archive held, gathered while reading it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PieceContents {
+    /// Every entry in archive order.
+    pub entries: Vec<(String, EntryKind)>,
+    /// The digest of every regular file but the manifest.
+    pub files: Vec<(String, Digested)>,
+    /// The manifest's text, when the piece holds it.
+    pub manifest: Option<Vec<u8>>,
+    /// The damage that stopped the reading, if any.
+    pub damage: Option<String>,
+}
+
+/// A run of an archive file to read.
+#[derive(Debug, Clone, Copy)]
+pub struct Span<'a> {
+    /// The archive file.
+    pub path: &'a Path,
+    /// Where the run starts.
+    pub offset: u64,
+    /// How long it is.
+    pub length: u64,
+    /// How its tar stream must end.
+    pub role: PieceRole,
+}
+
 /// Why reading stopped early.
 enum Stop {
     /// The archive is damaged or hostile.
@@ -81,85 +115,183 @@ impl From<io::Error> for Stop {
     }
 }
 
-/// What the entries held, gathered while reading.
+/// Claims of paths, to refuse duplicates and entries inside files.
 #[derive(Default)]
-struct Contents {
-    files: BTreeMap<String, Digested>,
-    directories: BTreeSet<String>,
+struct Claims {
     kinds: HashMap<String, EntryKind>,
     implied_directories: HashSet<String>,
-    manifest: Option<Vec<u8>>,
 }
 
-/// Reads the archive of `backup`, feeding its content to `sink`. Damage is
-/// reported in [`ArchiveCheck::problems`]; errors are storage faults (the
-/// archive cannot be opened or read, the sink failed).
-pub fn read_archive(ctx: Context, backup: &Backup, sink: &mut dyn ExtractSink) -> Result<ArchiveCheck> {
-    let path = ctx.roots.backups.join(&backup.name);
-    let storage = |e: io::Error| PluginError::io("read", &path, &e);
-    let file = File::open(&path).map_err(|e| PluginError::io("open", &path, &e))?;
-    let total = file.metadata().map_err(storage)?.len();
-    let progress = Progress::new(ctx.host, total);
-    let source = BufReader::with_capacity(IO_BUFFER, HashingReader::new(file, Some(&progress)));
-    let mut archive = Archive::new(GzDecoder::new(source));
-    let mut contents = Contents::default();
+/// Reads `span`, feeding its entries to `sink` and computing `file_hashes`
+/// of every file and `span_hashes` of the span's bytes. Damage ends up in
+/// [`PieceContents::damage`]; errors are storage faults (the file cannot be
+/// read, the sink failed).
+pub fn read_span(
+    span: &Span,
+    file_hashes: Hashes,
+    span_hashes: Hashes,
+    sink: &mut dyn ExtractSink,
+    progress: &Progress,
+) -> Result<(PieceContents, Digested)> {
+    let path = span.path;
+    let storage = |e: io::Error| PluginError::io("read", path, &e);
+    let mut file = File::open(path).map_err(|e| PluginError::io("open", path, &e))?;
+    file.seek(SeekFrom::Start(span.offset)).map_err(storage)?;
+    let source = HashingReader::new(file.take(span.length), span_hashes, Some(progress));
+    let mut archive = Archive::new(Members::new(BufReader::with_capacity(IO_BUFFER, source)));
+    let mut contents = PieceContents::default();
+    let mut claims = Claims::default();
 
-    let entries = read_entries(&mut archive, sink, &mut contents);
-    let mut decoder = archive.into_inner();
-    let ended = entries.and_then(|()| check_tar_end(&mut decoder));
-    let mut source = decoder.into_inner();
+    let read = read_entries(&mut archive, file_hashes, sink, &mut contents, &mut claims);
+    let mut members = archive.into_inner();
+    let ended = read.and_then(|entries_end| check_end(&mut members, entries_end, span.role));
+    let trailing = members.trailing;
+    let mut source = members.into_inner().into_inner();
     match ended {
         Ok(()) => {}
         Err(Stop::Sink(err)) => return Err(err),
         // A failed read of the file itself is a storage fault, not damage.
-        Err(Stop::Corrupt(problem)) if source.get_ref().failed() => {
+        Err(Stop::Corrupt(problem)) if source.failed() => {
             return Err(PluginError::Storage(format!("could not read {}: {problem}", path.display())));
         }
-        Err(Stop::Corrupt(problem)) => {
-            return Ok(ArchiveCheck { files: 0, bytes: 0, problems: vec![problem] });
-        }
+        Err(Stop::Corrupt(problem)) => contents.damage = Some(problem),
     }
-
-    let mut problems = Vec::new();
-    let trailing = count_remaining(&mut source).map_err(storage)?;
-    if trailing > 0 {
-        problems.push(format!("{trailing} bytes of unexpected data follow the end of the gzip stream"));
+    if contents.damage.is_none() && trailing > 0 {
+        contents.damage = Some(format!("{trailing} bytes of unexpected data follow the end of the gzip stream"));
     }
-    progress.finish();
-    let digest = source.into_inner().finish();
-    if !backup.sha256.is_empty() && !digest.sha256.eq_ignore_ascii_case(&backup.sha256) {
-        problems.push(format!(
-            "the archive's SHA-256 is {}, but {} was recorded when it was made",
-            digest.sha256, backup.sha256
+    // The rest of the span counts towards its digest, damaged or not.
+    io::copy(&mut source, &mut io::sink()).map_err(storage)?;
+    let digest = source.finish();
+    if digest.size != span.length && contents.damage.is_none() {
+        contents.damage = Some(format!(
+            "the archive ends {} bytes early: it is shorter than recorded",
+            span.length.saturating_sub(digest.size)
         ));
     }
-    match contents.manifest.as_deref().map(serde_json::from_slice::<Manifest>) {
-        None => problems.push("the archive has no manifest.json".to_string()),
-        Some(Err(err)) => problems.push(format!("manifest.json is not a valid manifest: {err}")),
-        Some(Ok(manifest)) => {
-            if manifest.backup_id != backup.id {
-                problems.push(format!(
-                    "the manifest belongs to backup {}, not to backup {}",
-                    manifest.backup_id, backup.id
-                ));
-            }
-            problems.extend(manifest.mismatches(&contents.files, &contents.directories));
-        }
-    }
-    Ok(ArchiveCheck {
-        files: contents.files.len() as u64,
-        bytes: contents.files.values().map(|d| d.size).sum(),
-        problems,
-    })
+    Ok((contents, digest))
 }
 
-/// Reads every entry, checking its type and path, and passes its content on.
+/// Reads the archive of `backup` in one instance, piece after piece when
+/// its layout is recorded, as one piece otherwise, feeding its content to
+/// `sink`, and checks it all.
+pub fn read_archive(ctx: Context, backup: &Backup, sink: &mut dyn ExtractSink) -> Result<ArchiveCheck> {
+    let path = ctx.roots.backups.join(&backup.name);
+    let size = std::fs::metadata(&path).map_err(|e| PluginError::io("open", &path, &e))?.len();
+    let progress = Progress::new(ctx.host, size);
+    let mut pieces = Vec::new();
+    let mut problems = Vec::new();
+    match &backup.layout {
+        Some(layout) => {
+            if let Some(fault) = layout.fault(size) {
+                return Ok(damaged(fault));
+            }
+            for (index, piece) in layout.pieces.iter().enumerate() {
+                let role = if index + 1 == layout.pieces.len() { PieceRole::Tail } else { PieceRole::Part };
+                let span = Span { path: &path, offset: piece.offset, length: piece.length, role };
+                let (contents, digest) = read_span(&span, Hashes::BLAKE3, Hashes::BLAKE3, sink, &progress)?;
+                problems.extend(piece_digest_problem(layout, index, &digest));
+                let stop = contents.damage.is_some();
+                pieces.push(contents);
+                if stop {
+                    break;
+                }
+            }
+        }
+        None => {
+            let span = Span { path: &path, offset: 0, length: size, role: PieceRole::Whole };
+            let archive_hash = Hashes { sha256: true, blake3: false };
+            let (contents, digest) = read_span(&span, Hashes::BOTH, archive_hash, sink, &progress)?;
+            let sha256 = digest.sha256.unwrap_or_default();
+            if contents.damage.is_none() && !backup.sha256.is_empty() && !sha256.eq_ignore_ascii_case(&backup.sha256) {
+                problems.push(format!(
+                    "the archive's SHA-256 is {sha256}, but {} was recorded when it was made",
+                    backup.sha256
+                ));
+            }
+            pieces.push(contents);
+        }
+    }
+    progress.finish();
+    let mut check = check_contents(&pieces, backup.id);
+    if check.problems.is_empty() || !problems.is_empty() {
+        check.problems.splice(0..0, problems);
+    }
+    Ok(check)
+}
+
+/// The problem with piece `index` of `layout` when `digest` of its bytes is
+/// not the one recorded.
+pub fn piece_digest_problem(layout: &ArchiveLayout, index: usize, digest: &Digested) -> Option<String> {
+    let recorded = &layout.pieces.get(index)?.blake3;
+    match &digest.blake3 {
+        Some(found) if found.eq_ignore_ascii_case(recorded) => None,
+        found => Some(format!(
+            "piece {index} of the archive has BLAKE3 {}, but {recorded} was recorded when it was made",
+            found.as_deref().unwrap_or("(not computed)")
+        )),
+    }
+}
+
+/// An archive check with one problem and nothing read.
+pub fn damaged(problem: String) -> ArchiveCheck {
+    ArchiveCheck { files: 0, bytes: 0, problems: vec![problem] }
+}
+
+/// Puts together what the pieces of backup `backup_id`'s archive held,
+/// in archive order: no path twice, nothing inside a file, exactly one
+/// manifest, which lists exactly the files and folders found.
+pub fn check_contents(pieces: &[PieceContents], backup_id: u64) -> ArchiveCheck {
+    if let Some(damage) = pieces.iter().find_map(|p| p.damage.clone()) {
+        return damaged(damage);
+    }
+    let mut claims = Claims::default();
+    let mut files = BTreeMap::new();
+    let mut directories = BTreeSet::new();
+    let mut manifests = Vec::new();
+    for piece in pieces {
+        for (path, kind) in &piece.entries {
+            if let Err(problem) = claims.claim(path, *kind) {
+                return damaged(problem);
+            }
+            if *kind == EntryKind::Directory {
+                directories.insert(path.clone());
+            }
+        }
+        files.extend(piece.files.iter().cloned());
+        manifests.extend(piece.manifest.as_deref());
+    }
+    let mut problems = Vec::new();
+    match manifests.as_slice() {
+        [] => problems.push("the archive has no manifest.json".to_string()),
+        [bytes] => match serde_json::from_slice::<Manifest>(bytes) {
+            Err(err) => problems.push(format!("manifest.json is not a valid manifest: {err}")),
+            Ok(manifest) => {
+                if manifest.backup_id != backup_id {
+                    problems.push(format!(
+                        "the manifest belongs to backup {}, not to backup {backup_id}",
+                        manifest.backup_id
+                    ));
+                }
+                problems.extend(manifest.mismatches(&files, &directories));
+            }
+        },
+        _ => problems.push("the archive holds \"manifest.json\" more than once".to_string()),
+    }
+    ArchiveCheck { files: files.len() as u64, bytes: files.values().map(|d| d.size).sum(), problems }
+}
+
+/// Reads every entry, checking its type and path, and passes its content
+/// on. Answers where the last entry's content (with padding) ends in the
+/// tar stream.
 fn read_entries<R: Read>(
     archive: &mut Archive<R>,
+    file_hashes: Hashes,
     sink: &mut dyn ExtractSink,
-    contents: &mut Contents,
-) -> Result<(), Stop> {
+    contents: &mut PieceContents,
+    claims: &mut Claims,
+) -> Result<u64, Stop> {
     let mut buf = vec![0u8; IO_BUFFER];
+    let mut entries_end = 0u64;
     for entry in archive.entries()? {
         let mut entry = entry?;
         let raw = entry.path_bytes().into_owned();
@@ -176,16 +308,16 @@ fn read_entries<R: Read>(
             }
         };
         let path = check_entry_path(&raw, kind).map_err(Stop::Corrupt)?;
-        contents.claim(&path, kind).map_err(Stop::Corrupt)?;
+        claims.claim(path.as_str(), kind).map_err(Stop::Corrupt)?;
+        contents.entries.push((path.as_str().to_string(), kind));
+        let size = entry.size();
+        entries_end = entry.raw_file_position() + size.div_ceil(TAR_BLOCK) * TAR_BLOCK;
         if kind == EntryKind::Directory {
             sink.directory(&path).map_err(Stop::Sink)?;
-            contents.directories.insert(path.as_str().to_string());
             continue;
         }
-        let size = entry.size();
         if path.is_manifest() {
-            let bytes = read_small(&mut entry, size, MAX_MANIFEST_BYTES, "manifest.json")?;
-            contents.manifest = Some(bytes);
+            contents.manifest = Some(read_small(&mut entry, size, MAX_MANIFEST_BYTES, "manifest.json")?);
             continue;
         }
         if path.is_env() && size > MAX_ENV_BYTES {
@@ -194,7 +326,7 @@ fn read_entries<R: Read>(
             )));
         }
         sink.begin_file(&path, size).map_err(Stop::Sink)?;
-        let mut reader = HashingReader::new(&mut entry, None);
+        let mut reader = HashingReader::new(&mut entry, file_hashes, None);
         loop {
             let read = read_full(&mut reader, &mut buf)?;
             if read == 0 {
@@ -211,22 +343,21 @@ fn read_entries<R: Read>(
                 digest.size
             )));
         }
-        contents.files.insert(path.as_str().to_string(), digest);
+        contents.files.push((path.as_str().to_string(), digest));
     }
-    Ok(())
+    Ok(entries_end)
 }
 
-impl Contents {
+impl Claims {
     /// Records that the archive holds `path` as `kind`; refuses duplicates
     /// and entries that would lie inside a file.
-    fn claim(&mut self, path: &EntryPath, kind: EntryKind) -> Result<(), String> {
-        for ancestor in path.ancestors() {
+    fn claim(&mut self, name: &str, kind: EntryKind) -> Result<(), String> {
+        for ancestor in name.match_indices('/').map(|(at, _)| &name[..at]) {
             if self.kinds.get(ancestor) == Some(&EntryKind::File) {
-                return Err(format!("entry {:?} lies inside the file {ancestor:?}", path.as_str()));
+                return Err(format!("entry {name:?} lies inside the file {ancestor:?}"));
             }
             self.implied_directories.insert(ancestor.to_string());
         }
-        let name = path.as_str();
         if self.kinds.contains_key(name) {
             return Err(format!("the archive holds {name:?} more than once"));
         }
@@ -238,41 +369,118 @@ impl Contents {
     }
 }
 
-/// Reads the rest of the tar stream after its first end block: it must be
-/// zeros, at least one more block, and the gzip stream must end cleanly.
-fn check_tar_end(decoder: &mut impl Read) -> Result<(), Stop> {
+/// Checks how a piece's tar stream ends once its entries are read, the last
+/// one's content ending at `entries_end`: a part ends right there; a tail
+/// or whole archive goes on with zeros only, at least one more block after
+/// the end block tar stopped at.
+fn check_end<R: BufRead>(members: &mut Members<R>, entries_end: u64, role: PieceRole) -> Result<(), Stop> {
     let mut buf = vec![0u8; 64 << 10];
-    let mut padding = 0u64;
+    let mut zeros_only = true;
     loop {
-        let read = decoder
+        let read = members
             .read(&mut buf)
             .map_err(|e| Stop::Corrupt(format!("the gzip stream is incomplete or damaged: {e}")))?;
         if read == 0 {
             break;
         }
-        if buf[..read].iter().any(|b| *b != 0) {
-            return Err(Stop::Corrupt("data follows the end of the tar stream".to_string()));
+        zeros_only &= buf[..read].iter().all(|b| *b == 0);
+    }
+    match role {
+        PieceRole::Part if members.decoded != entries_end => Err(Stop::Corrupt(
+            "a part of the archive holds an end-of-archive marker or data after its last entry".to_string(),
+        )),
+        PieceRole::Part => Ok(()),
+        PieceRole::Tail | PieceRole::Whole if !zeros_only => {
+            Err(Stop::Corrupt("data follows the end of the tar stream".to_string()))
         }
-        padding += read as u64;
+        PieceRole::Tail | PieceRole::Whole if members.decoded.saturating_sub(entries_end) < 2 * TAR_BLOCK => {
+            Err(Stop::Corrupt(
+                "the tar stream ends without its end-of-archive marker (the archive is truncated)".to_string(),
+            ))
+        }
+        PieceRole::Tail | PieceRole::Whole => Ok(()),
     }
-    if padding < TAR_BLOCK {
-        return Err(Stop::Corrupt(
-            "the tar stream ends without its end-of-archive marker (the archive is truncated)".to_string(),
-        ));
-    }
-    Ok(())
 }
 
-/// Bytes left in `source` (after the gzip member ended).
-fn count_remaining(source: &mut impl BufRead) -> io::Result<u64> {
-    let mut count = 0u64;
-    loop {
-        let available = source.fill_buf()?.len();
-        if available == 0 {
-            return Ok(count);
+/// Decodes consecutive gzip members as one stream, as gzip does, and stops
+/// at the first byte after a member that does not start another one,
+/// counting what follows as trailing data.
+struct Members<R: BufRead> {
+    state: Option<MemberState<R>>,
+    /// Bytes decoded so far.
+    decoded: u64,
+    /// Bytes after the last member that are not a gzip member.
+    trailing: u64,
+}
+
+enum MemberState<R: BufRead> {
+    Between(R),
+    Inside(Box<GzDecoder<R>>),
+}
+
+impl<R: BufRead> Members<R> {
+    fn new(inner: R) -> Self {
+        Members { state: Some(MemberState::Between(inner)), decoded: 0, trailing: 0 }
+    }
+
+    /// The reader of the compressed bytes.
+    fn into_inner(self) -> R {
+        match self.state.expect("a member reader always has a state") {
+            MemberState::Between(inner) => inner,
+            MemberState::Inside(decoder) => decoder.into_inner(),
         }
-        source.consume(available);
-        count += available as u64;
+    }
+
+    fn step(&mut self, state: MemberState<R>, buf: &mut [u8]) -> (MemberState<R>, Option<io::Result<usize>>) {
+        match state {
+            MemberState::Inside(mut decoder) => match decoder.read(buf) {
+                Ok(0) => (MemberState::Between(decoder.into_inner()), None),
+                Ok(read) => {
+                    self.decoded += read as u64;
+                    (MemberState::Inside(decoder), Some(Ok(read)))
+                }
+                Err(err) => (MemberState::Inside(decoder), Some(Err(err))),
+            },
+            MemberState::Between(mut inner) => {
+                let head = match inner.fill_buf() {
+                    Ok(head) => head,
+                    Err(err) => return (MemberState::Between(inner), Some(Err(err))),
+                };
+                if head.is_empty() {
+                    return (MemberState::Between(inner), Some(Ok(0)));
+                }
+                if head.len() >= GZIP_MAGIC.len() && head[..GZIP_MAGIC.len()] == GZIP_MAGIC {
+                    return (MemberState::Inside(Box::new(GzDecoder::new(inner))), None);
+                }
+                loop {
+                    let available = match inner.fill_buf() {
+                        Ok(rest) => rest.len(),
+                        Err(err) => return (MemberState::Between(inner), Some(Err(err))),
+                    };
+                    if available == 0 {
+                        return (MemberState::Between(inner), Some(Ok(0)));
+                    }
+                    inner.consume(available);
+                    self.trailing += available as u64;
+                }
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Read for Members<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let state = self.state.take().expect("a member reader always has a state");
+            let (next, answer) = self.step(state, buf);
+            self.state = Some(next);
+            if let Some(answer) = answer {
+                return answer;
+            }
+        }
     }
 }
 

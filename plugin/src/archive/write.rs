@@ -1,140 +1,130 @@
-//! Writes a backup archive: `.env`, every folder and regular file under the
-//! content roots, then the manifest, streamed into a tar.gz under a temporary
-//! name that is renamed only once the archive is complete and synced. Large
-//! files whose start does not compress are stored rather than deflated.
+//! Writes the pieces of a backup archive: a part (`.env` and folders in the
+//! first, then whole tar entries of regular files, as one gzip member
+//! without the tar end marker), and the tail (the manifest and the end
+//! marker, as one more gzip member). [`super::join`] puts them together.
+//! File content is copied here, so that each file's content can be
+//! compressed at the level it deserves while headers stay compressed:
+//! large files whose start does not compress are stored rather than
+//! deflated.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
 use flate2::Compression;
-use tar::{Builder, EntryType, Header};
+use serde::{Deserialize, Serialize};
+use tar::{EntryType, Header};
 
 use super::entry_path::ENV_PATH;
 use super::gzip::{CompressibilityProbe, GzipWriter, Packing};
-use super::hashing::{Digested, HashingReader, HashingWriter, IO_BUFFER, Progress};
-use super::manifest::{MANIFEST_FORMAT, MANIFEST_PATH, Manifest, ManifestFile};
-use super::name::{archive_name, partial_name};
+use super::hashing::{Digested, Hashes, HashingReader, HashingWriter, IO_BUFFER, Progress};
+use super::manifest::{MANIFEST_PATH, Manifest, ManifestFile};
+use super::plan::{Item, PROBED_FROM, fs_path};
 use super::read::TAR_BLOCK;
-use super::walk::{Found, walk};
-use crate::clock::rfc3339;
+use super::resumable_sha256::ResumableSha256;
 use crate::error::{PluginError, Result};
 use crate::host::Context;
 
-/// The archive a create produced.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WrittenArchive {
-    /// File name inside `backups/`.
-    pub name: String,
-    /// Size of the archive file.
-    pub size: u64,
-    /// SHA-256 of the archive file.
-    pub sha256: String,
-}
-
 /// Deflate level for everything not stored (gzip's default).
 const LEVEL: Compression = Compression::new(6);
-/// Files smaller than this are deflated without probing: each change of
-/// packing costs a few bytes, and deflating them takes little time anyway.
-/// Larger files whose start does not compress are stored, which is much
-/// faster than searching them for matches and no larger.
-const PROBED_FROM: u64 = 128 << 10;
 
-type Gzip = GzipWriter<HashingWriter<BufWriter<File>>>;
-
-/// Writes the archive of backup `id`, created at `created_at`, into
-/// `backups/`. Nothing is left behind when it fails.
-pub fn write_archive(ctx: Context, id: u64, created_at: i64) -> Result<WrittenArchive> {
-    let env =
-        ctx.host.read_env().map_err(|e| PluginError::Storage(format!("could not read the tenant's .env: {e}")))?;
-    let mut total = env.len() as u64;
-    walk(ctx, false, &mut |found| {
-        if let Found::File { size, .. } = found {
-            total += size;
-        }
-        Ok(())
-    })?;
-    let partial = ctx.roots.backups.join(partial_name(id));
-    let result = write_partial(ctx, &partial, id, created_at, &env, total).and_then(|digest| {
-        let name = archive_name(id, created_at)?;
-        let target = ctx.roots.backups.join(&name);
-        fs::rename(&partial, &target).map_err(|e| PluginError::io("rename", &partial, &e))?;
-        Ok(WrittenArchive { name, size: digest.size, sha256: digest.sha256 })
-    });
-    if result.is_err() {
-        let _ = fs::remove_file(&partial);
-    }
-    result
+/// What writing one part produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartWritten {
+    /// Every regular file written, with its size and BLAKE3.
+    pub files: Vec<ManifestFile>,
+    /// Every folder written.
+    pub directories: Vec<String>,
+    /// Length and BLAKE3 of the part file.
+    pub digest: Digested,
+    /// For the first part, which starts the archive: the archive's SHA-256
+    /// so far, to go on from.
+    pub archive_sha256: Option<ResumableSha256>,
 }
 
-/// Streams everything into `partial`, syncs it, and returns its digest.
-fn write_partial(ctx: Context, partial: &Path, id: u64, created_at: i64, env: &[u8], total: u64) -> Result<Digested> {
-    let storage = |e: io::Error| PluginError::io("write", partial, &e);
-    let file = File::create(partial).map_err(storage)?;
-    let sink = HashingWriter::new(BufWriter::with_capacity(IO_BUFFER, file));
+/// Writes `items` (and `.env`, given for the first part) as one part into
+/// the new file `out`, synced. `first` also hashes it as the start of the
+/// archive.
+pub fn write_part(
+    ctx: Context,
+    out: &Path,
+    items: &[Item],
+    env: Option<&[u8]>,
+    mtime: u64,
+    progress: &Progress,
+) -> Result<PartWritten> {
+    let storage = |e: io::Error| PluginError::io("write", out, &e);
+    let file = File::create(out).map_err(storage)?;
+    let first = env.is_some();
+    let sink = HashingWriter::new(BufWriter::with_capacity(IO_BUFFER, file), first);
     let mut stream = EntryStream::new(GzipWriter::new(sink, LEVEL).map_err(storage)?);
-    let progress = Progress::new(ctx.host, total);
-    let mtime = u64::try_from(created_at).unwrap_or(0);
-    let mut manifest = Manifest {
-        format: MANIFEST_FORMAT.to_string(),
-        backup_id: id,
-        created_at: rfc3339(created_at),
-        files: Vec::new(),
-        directories: Vec::new(),
-    };
+    let mut files = Vec::new();
+    let mut directories = Vec::new();
 
-    let env_digest = stream
-        .append_file(ENV_PATH, env.len() as u64, mtime, env, Some(&progress))
-        .map_err(|e| PluginError::Storage(format!("could not add .env to the archive: {e}")))?;
-    manifest.files.push(listed(ENV_PATH, env_digest));
-
-    walk(ctx, true, &mut |found| match found {
-        Found::Directory { archive_path, mtime } => {
-            stream.append_directory(archive_path, mtime).map_err(storage)?;
-            manifest.directories.push(archive_path.to_string());
-            Ok(())
+    if let Some(env) = env {
+        let digest = stream
+            .append_file(ENV_PATH, env.len() as u64, mtime, env, Some(progress))
+            .map_err(|e| PluginError::Storage(format!("could not add .env to the archive: {e}")))?;
+        files.push(ManifestFile::new(ENV_PATH, &digest));
+    }
+    for item in items {
+        match item {
+            Item::Directory { path, mtime } => {
+                stream.append_directory(path, *mtime).map_err(storage)?;
+                directories.push(path.clone());
+            }
+            Item::File { path, mtime, .. } => {
+                let source = fs_path(ctx, path)?;
+                let failed =
+                    |e: io::Error| PluginError::Storage(format!("could not back up {}: {e}", source.display()));
+                let file = File::open(&source).map_err(failed)?;
+                // The size now, not when the plan was made: the header must
+                // match what is read, and a file that changes while it is
+                // read is refused.
+                let size = file.metadata().map_err(failed)?.len();
+                let capacity = IO_BUFFER.min(usize::try_from(size).unwrap_or(IO_BUFFER).max(1));
+                let reader = ExactLength { inner: BufReader::with_capacity(capacity, file), remaining: size };
+                let digest = stream.append_file(path, size, *mtime, reader, Some(progress)).map_err(failed)?;
+                files.push(ManifestFile::new(path, &digest));
+            }
         }
-        Found::File { archive_path, fs_path, size, mtime } => {
-            let failed = |e: io::Error| PluginError::Storage(format!("could not back up {}: {e}", fs_path.display()));
-            let file = File::open(fs_path).map_err(failed)?;
-            let capacity = IO_BUFFER.min(usize::try_from(size).unwrap_or(IO_BUFFER).max(1));
-            let source = ExactLength { inner: BufReader::with_capacity(capacity, file), remaining: size };
-            let digest = stream.append_file(archive_path, size, mtime, source, Some(&progress)).map_err(failed)?;
-            manifest.files.push(listed(archive_path, digest));
-            Ok(())
-        }
-    })?;
-
-    let manifest_json = serde_json::to_vec_pretty(&manifest)
-        .map_err(|e| PluginError::Storage(format!("could not encode the manifest: {e}")))?;
-    stream.append_file(MANIFEST_PATH, manifest_json.len() as u64, mtime, &manifest_json[..], None).map_err(storage)?;
-
-    let (buffered, digest) = stream.finish().map_err(storage)?.finish();
+    }
+    let (buffered, digest, archive_sha256) = stream.finish().map_err(storage)?.finish();
     let file = buffered.into_inner().map_err(|e| storage(e.into_error()))?;
     file.sync_all().map_err(storage)?;
-    progress.finish();
-    Ok(digest)
+    Ok(PartWritten { files, directories, digest, archive_sha256 })
 }
 
-/// The tar stream of an archive being written. Tar headers are encoded by
-/// the `tar` crate; file content is copied here, so that each file's content
-/// can be compressed at the level it deserves while headers stay compressed.
-struct EntryStream {
-    tar: Builder<Gzip>,
+/// The tail of an archive: `manifest` as its last entry, then the tar end
+/// marker, as one gzip member.
+pub fn tail_bytes(manifest: &Manifest, mtime: u64) -> Result<Vec<u8>> {
+    let failed = |e: io::Error| PluginError::Storage(format!("could not write the manifest: {e}"));
+    let json = serde_json::to_vec_pretty(manifest)
+        .map_err(|e| PluginError::Storage(format!("could not encode the manifest: {e}")))?;
+    let mut stream = EntryStream::new(GzipWriter::new(Vec::new(), LEVEL).map_err(failed)?);
+    stream.append_file(MANIFEST_PATH, json.len() as u64, mtime, &json[..], None).map_err(failed)?;
+    stream.gzip.write_all(&[0; 2 * TAR_BLOCK as usize]).map_err(failed)?;
+    stream.gzip.finish().map_err(failed)
+}
+
+/// The tar stream of a piece being written, as one gzip member. Headers
+/// are encoded by the `tar` crate; file content is copied here.
+struct EntryStream<W: Write> {
+    gzip: GzipWriter<W>,
     probe: CompressibilityProbe,
     buf: Vec<u8>,
 }
 
-impl EntryStream {
-    fn new(gzip: Gzip) -> Self {
-        EntryStream { tar: Builder::new(gzip), probe: CompressibilityProbe::new(), buf: vec![0; IO_BUFFER] }
+impl<W: Write> EntryStream<W> {
+    fn new(gzip: GzipWriter<W>) -> Self {
+        EntryStream { gzip, probe: CompressibilityProbe::new(), buf: vec![0; IO_BUFFER] }
     }
 
     /// Appends a folder entry (`path` without its trailing slash).
     fn append_directory(&mut self, path: &str, mtime: u64) -> io::Result<()> {
-        self.tar.get_mut().set_packing(Packing::Deflate)?;
-        let mut header = header(EntryType::Directory, 0, mtime);
-        self.tar.append_data(&mut header, format!("{path}/"), io::empty())
+        self.gzip.set_packing(Packing::Deflate)?;
+        let blocks = header_blocks(&mut header(EntryType::Directory, 0, mtime), &format!("{path}/"))?;
+        self.gzip.write_all(&blocks)
     }
 
     /// Appends a regular file entry read from `data` (exactly `size` bytes)
@@ -154,11 +144,11 @@ impl EntryStream {
             Packing::Deflate
         };
         let header_blocks = header_blocks(&mut header(EntryType::Regular, size, mtime), path)?;
-        let gzip = self.tar.get_mut();
+        let gzip = &mut self.gzip;
         gzip.set_packing(Packing::Deflate)?;
         gzip.write_all(&header_blocks)?;
         gzip.set_packing(content_packing)?;
-        let mut reader = HashingReader::new(data, progress);
+        let mut reader = HashingReader::new(data, Hashes::BLAKE3, progress);
         loop {
             let read = reader.read(&mut self.buf)?;
             if read == 0 {
@@ -178,17 +168,17 @@ impl EntryStream {
         Ok(reader.finish())
     }
 
-    /// Writes the end-of-archive blocks and ends the gzip stream.
-    fn finish(mut self) -> io::Result<HashingWriter<BufWriter<File>>> {
-        self.tar.get_mut().set_packing(Packing::Deflate)?;
-        self.tar.into_inner()?.finish()
+    /// Ends the gzip member and returns the writer under it.
+    fn finish(mut self) -> io::Result<W> {
+        self.gzip.set_packing(Packing::Deflate)?;
+        self.gzip.finish()
     }
 }
 
 /// The blocks tar writes before an entry's content: its header, preceded
 /// by a GNU long-name entry when `path` does not fit in the header.
 fn header_blocks(header: &mut Header, path: &str) -> io::Result<Vec<u8>> {
-    let mut scratch = Builder::new(Vec::new());
+    let mut scratch = tar::Builder::new(Vec::new());
     // Given no content, tar writes only the header blocks: it pads by the
     // content it copied, not by the size the header states.
     scratch.append_data(header, path, io::empty())?;
@@ -204,10 +194,6 @@ fn header(kind: EntryType, size: u64, mtime: u64) -> Header {
     header.set_mtime(mtime);
     header.set_mode(if kind == EntryType::Directory { 0o755 } else { 0o644 });
     header
-}
-
-fn listed(path: &str, digest: Digested) -> ManifestFile {
-    ManifestFile { path: path.to_string(), size: digest.size, sha256: digest.sha256 }
 }
 
 /// Yields exactly `remaining` bytes of a file and fails when the file turns

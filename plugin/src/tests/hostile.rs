@@ -6,7 +6,6 @@ use std::io::Write;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use sha2::{Digest, Sha256};
 use tar::{EntryType, Header};
 
 use super::{Fixture, Tree};
@@ -56,7 +55,8 @@ fn truthful_manifest(id: u64, entries: &[Raw]) -> Manifest {
             .map(|e| ManifestFile {
                 path: e.path.to_string(),
                 size: e.data.len() as u64,
-                sha256: hex::encode(Sha256::digest(e.data)),
+                sha256: None,
+                blake3: Some(blake3::hash(e.data).to_hex().to_string()),
             })
             .collect(),
         directories: entries
@@ -160,9 +160,9 @@ fn manifests_that_lie_or_are_missing_are_refused() {
     let (fx, before) = tenant();
     let entries = [file(".env", b"A=1"), file("data/db", b"restored")];
     let mut lying = truthful_manifest(1, &entries);
-    lying.files[1].sha256 = "00".repeat(32);
+    lying.files[1].blake3 = Some("00".repeat(32));
     install(&fx, 1, &archive(&entries, Some(&lying), true));
-    assert_refused(&fx, &before, 1, "data/db has SHA-256");
+    assert_refused(&fx, &before, 1, "data/db has BLAKE3");
 
     let mut short = truthful_manifest(2, &entries);
     short.files.pop();
@@ -204,11 +204,11 @@ fn damaged_gzip_streams_are_refused() {
     install(&fx, 11, &trailing);
     assert_refused(&fx, &before, 11, "7 bytes of unexpected data follow the end of the gzip stream");
 
-    // A second gzip member is trailing data too.
+    // A second copy after the end marker is data after the tar stream.
     let mut two_members = bytes.clone();
     two_members.extend_from_slice(&bytes);
     install(&fx, 12, &two_members);
-    assert_refused(&fx, &before, 12, "follow the end of the gzip stream");
+    assert_refused(&fx, &before, 12, "data follows the end of the tar stream");
 
     // A flipped bit in the recorded archive's gzip checksum (the trailer's
     // first four bytes).
@@ -220,16 +220,27 @@ fn damaged_gzip_streams_are_refused() {
 }
 
 #[test]
-fn an_archive_whose_only_fault_is_its_recorded_sha256_is_refused() {
+fn an_archive_whose_only_fault_is_a_recorded_digest_is_refused() {
     let (fx, before) = tenant();
     let good = backups::create(fx.ctx(), "", None).unwrap();
+    let piece = good.layout.clone().unwrap().pieces[0].blake3.clone();
     let catalog_path = fx.roots.backups.join("catalog.json");
-    let catalog = fs::read_to_string(&catalog_path).unwrap().replace(&good.sha256, &"0".repeat(64));
-    fs::write(&catalog_path, catalog).unwrap();
+    let catalog = fs::read_to_string(&catalog_path).unwrap();
+    fs::write(&catalog_path, catalog.replace(&piece, &"0".repeat(64))).unwrap();
     assert_refused(
         &fx,
         &before,
         good.id,
-        &format!("the archive's SHA-256 is {}, but {} was recorded when it was made", good.sha256, "0".repeat(64)),
+        &format!("piece 0 of the archive has BLAKE3 {piece}, but {} was recorded when it was made", "0".repeat(64)),
+    );
+
+    // The record's SHA-256 is what a person checks with sha256sum: verify
+    // holds the file to it.
+    fs::write(&catalog_path, catalog.replace(&good.sha256, &"0".repeat(64))).unwrap();
+    let report = crate::verify::verify(fx.ctx(), good.id).unwrap();
+    assert!(!report.ok);
+    assert_eq!(
+        report.problems,
+        [format!("the archive's SHA-256 is {}, but {} was recorded when it was made", good.sha256, "0".repeat(64))]
     );
 }

@@ -3,6 +3,7 @@
 
 mod backups;
 mod hostile;
+mod jobs;
 mod roundtrip;
 mod schedules;
 

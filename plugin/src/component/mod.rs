@@ -1,10 +1,23 @@
-//! The WIT glue: bindings for `kinesis:backup@1.0.0`, the host functions as
-//! a [`Host`], and conversions between WIT types and the plugin's own types.
+//! The WIT glue: bindings for `kinesis:backup@1.1.0` (or `@1.0.0` with the
+//! feature `contract-1-0`), the host functions as a [`Host`], and
+//! conversions between WIT types and the plugin's own types. The two
+//! versions share every type and the `plugin` interface, so one body of
+//! glue serves both; 1.1.0 adds `parts` (in `parts.rs`).
 
+#[cfg(not(feature = "contract-1-0"))]
+wit_bindgen::generate!({
+    path: "../wit/v1.1.0",
+    world: "backup-plugin",
+});
+
+#[cfg(feature = "contract-1-0")]
 wit_bindgen::generate!({
     path: "../wit/v1.0.0",
     world: "backup-plugin",
 });
+
+#[cfg(not(feature = "contract-1-0"))]
+mod parts;
 
 use exports::kinesis::backup::plugin::Guest;
 use kinesis::backup::host as wit_host;
@@ -51,7 +64,7 @@ impl Host for WitHost {
 
 /// Runs `op` with the WIT host and the preopened roots, converting its
 /// result for WIT.
-fn run<T, W>(
+pub(crate) fn run<T, W>(
     op: impl FnOnce(Context) -> crate::error::Result<T>,
     convert: impl FnOnce(T) -> W,
 ) -> Result<W, wit::Error> {
@@ -59,7 +72,7 @@ fn run<T, W>(
     op(Context { host: &WitHost, roots: &roots }).map(convert).map_err(error_to_wit)
 }
 
-struct Component;
+pub(crate) struct Component;
 
 impl Guest for Component {
     fn create(description: String, expiry: Option<wit::Timestamp>) -> Result<wit::Backup, wit::Error> {
@@ -84,10 +97,7 @@ impl Guest for Component {
     }
 
     fn restore(id: u64) -> Result<wit::RestoreReport, wit::Error> {
-        run(
-            |ctx| restore::restore(ctx, id),
-            |r: RestoreReport| wit::RestoreReport { id: r.id, files: r.files, bytes: r.bytes },
-        )
+        run(|ctx| restore::restore(ctx, id), restore_report_to_wit)
     }
 
     fn delete(id: u64) -> Result<(), wit::Error> {
@@ -95,16 +105,7 @@ impl Guest for Component {
     }
 
     fn verify(id: u64) -> Result<wit::VerifyReport, wit::Error> {
-        run(
-            |ctx| verify::verify(ctx, id),
-            |r: VerifyReport| wit::VerifyReport {
-                id: r.id,
-                ok: r.ok,
-                files_checked: r.files_checked,
-                bytes_checked: r.bytes_checked,
-                problems: r.problems,
-            },
-        )
+        run(|ctx| verify::verify(ctx, id), verify_report_to_wit)
     }
 
     fn schedule_create(input: wit::ScheduleInput) -> Result<wit::Schedule, wit::Error> {
@@ -168,7 +169,7 @@ fn error_to_wit(err: PluginError) -> wit::Error {
     }
 }
 
-fn backup_to_wit(b: Backup) -> wit::Backup {
+pub(crate) fn backup_to_wit(b: Backup) -> wit::Backup {
     wit::Backup {
         id: b.id,
         name: b.name,
@@ -178,6 +179,20 @@ fn backup_to_wit(b: Backup) -> wit::Backup {
         size: b.size,
         sha256: b.sha256,
         schedule_id: b.schedule_id,
+    }
+}
+
+pub(crate) fn restore_report_to_wit(r: RestoreReport) -> wit::RestoreReport {
+    wit::RestoreReport { id: r.id, files: r.files, bytes: r.bytes }
+}
+
+pub(crate) fn verify_report_to_wit(r: VerifyReport) -> wit::VerifyReport {
+    wit::VerifyReport {
+        id: r.id,
+        ok: r.ok,
+        files_checked: r.files_checked,
+        bytes_checked: r.bytes_checked,
+        problems: r.problems,
     }
 }
 

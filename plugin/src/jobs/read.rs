@@ -1,0 +1,198 @@
+//! A restore or a verify split into parts: one part per piece of the
+//! archive's recorded layout, each read (and, for a restore, extracted
+//! straight into the staged content folders) by its own instance and
+//! checked against the piece's BLAKE3; the finish reads the tail with the
+//! manifest and checks everything the parts found. An archive without a
+//! layout is one part: the whole file, checked against its SHA-256.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::archive::hashing::{Digested, Hashes, HashingReader, Progress};
+use crate::archive::layout::{ArchiveLayout, PieceRole};
+use crate::archive::read::{
+    ArchiveCheck, Discard, ExtractSink, PieceContents, Span, check_contents, piece_digest_problem, read_span,
+};
+use crate::catalog::Catalog;
+use crate::error::{PluginError, Result};
+use crate::host::Context;
+use crate::records::{RestoreReport, VerifyReport};
+use crate::restore::Staging;
+
+/// What every call of a restore or verify job needs to know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadJob {
+    /// The backup read.
+    pub id: u64,
+    /// Its archive's file name.
+    pub name: String,
+    /// Its archive's size when the job began.
+    pub size: u64,
+    /// Its recorded SHA-256.
+    pub sha256: String,
+    /// Its recorded layout, when it has a usable one.
+    pub layout: Option<ArchiveLayout>,
+    /// Whether this is a restore (extracting) or a verify (reading only).
+    pub restore: bool,
+}
+
+/// What one part of a restore or verify found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartRead {
+    /// The entries it held.
+    pub contents: PieceContents,
+    /// The digest of the bytes it read.
+    pub digest: Digested,
+    /// The archive's `.env`, hex, when this part held it (restore only).
+    pub env: Option<String>,
+}
+
+impl ReadJob {
+    /// Looks backup `id` up for a restore (`restore`) or a verify.
+    pub fn begin(ctx: Context, id: u64, restore: bool) -> Result<ReadJob> {
+        let now = ctx.host.now();
+        let catalog = if restore { Catalog::load_for_update(ctx, now)?.0 } else { Catalog::load(ctx)? };
+        let backup = catalog.backup(id, now)?;
+        let path = ctx.roots.backups.join(&backup.name);
+        let size = std::fs::metadata(&path).map_err(|e| PluginError::io("open", &path, &e))?.len();
+        let layout = backup.layout.clone().filter(|layout| layout.fault(size).is_none());
+        Ok(ReadJob { id, name: backup.name.clone(), size, sha256: backup.sha256.clone(), layout, restore })
+    }
+
+    /// How many parts the job has.
+    pub fn parts(&self) -> usize {
+        self.layout.as_ref().map_or(1, |layout| layout.parts().len())
+    }
+
+    fn path(&self, ctx: Context) -> PathBuf {
+        ctx.roots.backups.join(&self.name)
+    }
+
+    /// Reads part `index`; a restore extracts it into the content roots.
+    pub fn run_part(&self, ctx: Context, index: usize) -> Result<PartRead> {
+        if index >= self.parts() {
+            return Err(PluginError::InvalidInput(format!("the job has no part {index}")));
+        }
+        let path = self.path(ctx);
+        let (span, file_hashes, span_hashes) = match &self.layout {
+            Some(layout) => {
+                let piece = &layout.pieces[index];
+                let span = Span { path: &path, offset: piece.offset, length: piece.length, role: PieceRole::Part };
+                (span, Hashes::BLAKE3, Hashes::BLAKE3)
+            }
+            None => {
+                let span = Span { path: &path, offset: 0, length: self.size, role: PieceRole::Whole };
+                (span, Hashes::BOTH, Hashes { sha256: true, blake3: false })
+            }
+        };
+        let progress = Progress::new(ctx.host, span.length);
+        let mut staging = Staging::into_roots(ctx);
+        let sink: &mut dyn ExtractSink = if self.restore { &mut staging } else { &mut Discard };
+        let (contents, digest) = read_span(&span, file_hashes, span_hashes, sink, &progress)?;
+        progress.finish();
+        Ok(PartRead { contents, digest, env: staging.env.map(hex::encode) })
+    }
+
+    /// Checks what the parts found (`outcomes[i]` from part `i`), the tail
+    /// and the digests, and answers the check and the archive's `.env`.
+    fn check(&self, ctx: Context, outcomes: &[PartRead]) -> Result<(ArchiveCheck, Option<Vec<u8>>)> {
+        if outcomes.len() != self.parts() {
+            return Err(PluginError::InvalidInput(format!(
+                "the job has {} parts, but {} outcomes were given",
+                self.parts(),
+                outcomes.len()
+            )));
+        }
+        let mut problems = Vec::new();
+        let mut pieces: Vec<PieceContents> = outcomes.iter().map(|o| o.contents.clone()).collect();
+        match &self.layout {
+            Some(layout) => {
+                for (index, outcome) in outcomes.iter().enumerate() {
+                    problems.extend(piece_digest_problem(layout, index, &outcome.digest));
+                }
+                let tail_index = layout.pieces.len() - 1;
+                let tail = &layout.pieces[tail_index];
+                let path = self.path(ctx);
+                let span = Span { path: &path, offset: tail.offset, length: tail.length, role: PieceRole::Tail };
+                let progress = Progress::new(ctx.host, tail.length);
+                let (contents, digest) = read_span(&span, Hashes::BLAKE3, Hashes::BLAKE3, &mut Discard, &progress)?;
+                problems.extend(piece_digest_problem(layout, tail_index, &digest));
+                pieces.push(contents);
+            }
+            None => {
+                let sha256 = outcomes[0].digest.sha256.clone().unwrap_or_default();
+                if !self.sha256.is_empty() && !sha256.eq_ignore_ascii_case(&self.sha256) {
+                    problems.push(format!(
+                        "the archive's SHA-256 is {sha256}, but {} was recorded when it was made",
+                        self.sha256
+                    ));
+                }
+            }
+        }
+        let mut check = check_contents(&pieces, self.id);
+        if pieces.iter().any(|p| p.damage.is_some()) {
+            problems.clear();
+        }
+        check.problems.splice(0..0, problems);
+        let env = match outcomes.iter().find_map(|o| o.env.as_deref()) {
+            Some(text) => Some(
+                hex::decode(text)
+                    .map_err(|e| PluginError::InvalidInput(format!("a part's outcome is damaged: {e}")))?,
+            ),
+            None => None,
+        };
+        Ok((check, env))
+    }
+
+    /// Ends a restore job: everything checked, `.env` written (left as it
+    /// is when the archive has none).
+    pub fn finish_restore(&self, ctx: Context, outcomes: &[PartRead]) -> Result<RestoreReport> {
+        let (check, env) = self.check(ctx, outcomes)?;
+        if !check.problems.is_empty() {
+            return Err(PluginError::CorruptArchive(format!(
+                "backup {} ({}) was not restored, nothing was changed: {}",
+                self.id,
+                self.name,
+                check.problems.join("; ")
+            )));
+        }
+        if let Some(env) = env {
+            ctx.host
+                .write_env(&env)
+                .map_err(|e| PluginError::Storage(format!("could not write the tenant's .env: {e}")))?;
+        }
+        ctx.info(&format!("restored backup {}: {} files, {} bytes", self.id, check.files, check.bytes));
+        Ok(RestoreReport { id: self.id, files: check.files, bytes: check.bytes })
+    }
+
+    /// Ends a verify job; with a layout, the whole file's SHA-256 is checked
+    /// against the record as well.
+    pub fn finish_verify(&self, ctx: Context, outcomes: &[PartRead]) -> Result<VerifyReport> {
+        let (mut check, _) = self.check(ctx, outcomes)?;
+        if check.problems.is_empty() && self.layout.is_some() {
+            check.problems.extend(recorded_sha256_problem(ctx, &self.path(ctx), &self.sha256)?);
+        }
+        Ok(VerifyReport {
+            id: self.id,
+            ok: check.problems.is_empty(),
+            files_checked: check.files,
+            bytes_checked: check.bytes,
+            problems: check.problems,
+        })
+    }
+}
+
+/// The problem with the archive at `path` when its SHA-256 is not the
+/// `recorded` one.
+pub fn recorded_sha256_problem(ctx: Context, path: &std::path::Path, recorded: &str) -> Result<Option<String>> {
+    let failed = |e: std::io::Error| PluginError::io("read", path, &e);
+    let file = std::fs::File::open(path).map_err(failed)?;
+    let progress = Progress::new(ctx.host, file.metadata().map_err(failed)?.len());
+    let mut reader = HashingReader::new(file, Hashes { sha256: true, blake3: false }, Some(&progress));
+    std::io::copy(&mut reader, &mut std::io::sink()).map_err(failed)?;
+    progress.finish();
+    let sha256 = reader.finish().sha256.unwrap_or_default();
+    Ok((!recorded.is_empty() && !sha256.eq_ignore_ascii_case(recorded))
+        .then(|| format!("the archive's SHA-256 is {sha256}, but {recorded} was recorded when it was made")))
+}

@@ -1,0 +1,117 @@
+//! Creates, restores and verifies split into parts, run one part after
+//! another here as separate instances would run them at once.
+
+use std::fs;
+use std::process::Command;
+
+use super::{Fixture, random_bytes};
+use crate::archive::layout::ArchiveLayout;
+use crate::jobs::create::CreateJob;
+use crate::jobs::read::ReadJob;
+use crate::jobs::{decode_all, encode};
+use crate::records::Backup;
+use crate::{backups, restore, verify};
+
+fn fill(fx: &Fixture) {
+    for i in 0..40 {
+        fx.write(&format!("public/d{}/f{i}.txt", i % 5), format!("text {i} ").repeat(50 + i * 40).as_bytes());
+    }
+    fx.write("data/db.redb", &random_bytes(2 << 20, 3));
+    fx.write("data/log.txt", "line of log\n".repeat(40_000).as_bytes());
+    fs::create_dir_all(fx.roots.translations.join("empty")).unwrap();
+}
+
+/// A create in `parts` parts, the outcomes passed through the encoding the
+/// host hands back.
+fn create_in_parts(fx: &Fixture, parts: u32) -> Backup {
+    let job = CreateJob::begin(fx.ctx(), "in parts", None, parts).unwrap();
+    let outcomes: Vec<Vec<u8>> =
+        (0..job.parts()).map(|i| encode(&job.run_part(fx.ctx(), i).unwrap()).unwrap()).collect();
+    job.finish(fx.ctx(), &decode_all(&outcomes).unwrap()).unwrap()
+}
+
+#[test]
+fn a_create_in_parts_is_one_standard_archive_with_a_layout() {
+    let fx = Fixture::new();
+    fill(&fx);
+    let backup = create_in_parts(&fx, 3);
+    let layout: ArchiveLayout = backup.layout.clone().unwrap();
+    assert_eq!(layout.pieces.len(), 4, "three parts and the tail");
+    let archive = fx.roots.backups.join(&backup.name);
+    assert_eq!(layout.fault(fs::metadata(&archive).unwrap().len()), None);
+    assert_eq!(fx.backup_files().iter().filter(|n| n.starts_with(".job-")).count(), 0);
+    let sha256 = Command::new("sha256sum").arg(&archive).output().unwrap();
+    assert!(String::from_utf8_lossy(&sha256.stdout).starts_with(&backup.sha256));
+
+    let listed = Command::new("tar").arg("-tzf").arg(&archive).output().unwrap();
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    let names = String::from_utf8(listed.stdout).unwrap();
+    assert!(names.lines().any(|l| l == "data/log.txt") && names.lines().any(|l| l == "translations/empty/"));
+    assert_eq!(names.lines().last(), Some("manifest.json"));
+    assert!(verify::verify(fx.ctx(), backup.id).unwrap().ok);
+}
+
+#[test]
+fn an_archive_made_in_parts_restores_in_parts_and_in_one_instance() {
+    let fx = Fixture::new();
+    fill(&fx);
+    let before = fx.tree();
+    let backup = create_in_parts(&fx, 2);
+
+    // In one instance (the 1.0.0 `restore`).
+    fx.write("data/db.redb", b"changed");
+    restore::restore(fx.ctx(), backup.id).unwrap();
+    assert_eq!(fx.tree(), before);
+
+    // In parts, straight into emptied content folders as the host stages
+    // them.
+    for (_, root) in fx.roots.content() {
+        fs::remove_dir_all(root).unwrap();
+        fs::create_dir(root).unwrap();
+    }
+    *fx.host.env.borrow_mut() = b"OTHER=1\n".to_vec();
+    let job = ReadJob::begin(fx.ctx(), backup.id, true).unwrap();
+    assert_eq!(job.parts(), 2);
+    let outcomes: Vec<_> = (0..job.parts()).rev().map(|i| job.run_part(fx.ctx(), i).unwrap()).rev().collect();
+    let report = job.finish_restore(fx.ctx(), &outcomes).unwrap();
+    assert_eq!(fx.tree(), before);
+    assert_eq!(report.files, 43);
+
+    let verify_job = ReadJob::begin(fx.ctx(), backup.id, false).unwrap();
+    let outcomes: Vec<_> = (0..verify_job.parts()).map(|i| verify_job.run_part(fx.ctx(), i).unwrap()).collect();
+    assert!(verify_job.finish_verify(fx.ctx(), &outcomes).unwrap().ok);
+}
+
+#[test]
+fn a_damaged_piece_is_found_by_the_part_that_reads_it() {
+    let fx = Fixture::new();
+    fill(&fx);
+    let backup = create_in_parts(&fx, 2);
+    let layout = backup.layout.clone().unwrap();
+    let archive = fx.roots.backups.join(&backup.name);
+    let mut bytes = fs::read(&archive).unwrap();
+    let inside_second = (layout.pieces[1].offset + layout.pieces[1].length / 2) as usize;
+    bytes[inside_second] ^= 0x10;
+    fs::write(&archive, &bytes).unwrap();
+
+    let job = ReadJob::begin(fx.ctx(), backup.id, false).unwrap();
+    let outcomes: Vec<_> = (0..job.parts()).map(|i| job.run_part(fx.ctx(), i).unwrap()).collect();
+    let report = job.finish_verify(fx.ctx(), &outcomes).unwrap();
+    assert!(!report.ok);
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert!(report.problems[0].contains("checksum"), "{:?}", report.problems);
+    let one_instance = verify::verify(fx.ctx(), backup.id).unwrap();
+    assert!(!one_instance.ok);
+}
+
+#[test]
+fn a_create_never_plans_more_parts_than_files_and_one_part_is_the_default() {
+    let fx = Fixture::new();
+    fx.write("data/only", b"x");
+    let job = CreateJob::begin(fx.ctx(), "", None, 8).unwrap();
+    assert_eq!(job.parts(), 1);
+    job.abandon(fx.ctx());
+    assert!(!fx.backup_files().iter().any(|n| n.starts_with(".job-")));
+    let made = backups::create(fx.ctx(), "", None).unwrap();
+    assert_eq!(made.layout.unwrap().pieces.len(), 2);
+}
