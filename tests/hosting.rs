@@ -259,6 +259,15 @@ fn tenants_are_isolated_by_host_token_cookie_and_id() {
     assert_eq!(acme.call(Method::DELETE, &format!("/backup/delete?uid=1&id={id}"), None).0, 200);
     support::assert_same_tree(&beta_before, &tenant_tree(&dir.join("beta")));
     support::assert_same_tree(&gamma_before, &tenant_tree(&dir.join("gamma")));
+
+    // Sign-in throttling is per tenant: acme's root locked at this address
+    // leaves beta's root free to sign in from it.
+    let guesser = server.client("acme");
+    let statuses: Vec<u16> = (0..6)
+        .map(|_| guesser.post("/user/login", json!({"auth_data": "root", "password": "a wrong guess"})).0)
+        .collect();
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
+    assert_eq!(server.client("beta").post("/user/login", json!({"auth_data": "root", "password": PASSWORD})).0, 200);
 }
 
 #[test]

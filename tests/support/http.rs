@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 /// The password of the ROOT user the tests' servers create.
@@ -156,6 +157,28 @@ impl Server {
         Client { base: self.base.clone(), http: http_client(), token: None }
     }
 
+    /// A client without credentials whose connections come from `local`
+    /// (another loopback address such as 127.0.0.2 is another client).
+    pub fn anonymous_from(&self, local: std::net::IpAddr) -> Client {
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(300))
+            .local_address(local)
+            .build()
+            .expect("an HTTP client");
+        Client { base: self.base.clone(), http, token: None }
+    }
+
+    /// A browser-like client of the web pages, from `local`.
+    pub fn browser_from(&self, local: std::net::IpAddr) -> Browser {
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(300))
+            .local_address(local)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client");
+        Browser { base: self.base.clone(), http, cookies: Vec::new() }
+    }
+
     /// A client signed in as `username`.
     pub fn sign_in(&self, username: &str, password: &str) -> Client {
         let mut client = self.anonymous();
@@ -236,13 +259,19 @@ impl Client {
 
     /// Sends a prepared request and checks the Kinesis shape.
     pub fn send_raw(&self, builder: reqwest::blocking::RequestBuilder) -> Answer {
+        self.send_with_headers(builder).0
+    }
+
+    /// As [`Client::send_raw`], with the answer's headers.
+    pub fn send_with_headers(&self, builder: reqwest::blocking::RequestBuilder) -> (Answer, HeaderMap) {
         let response = builder.send().expect("the server answers");
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let text = response.text().expect("a body");
         let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
         assert_eq!(body["status"], status, "the body's status differs from the HTTP status: {body}");
         assert!(body["message"].is_string(), "no message: {body}");
-        Answer { status, body }
+        (Answer { status, body }, headers)
     }
 
     fn send(&self, builder: reqwest::blocking::RequestBuilder) -> Answer {
@@ -300,4 +329,104 @@ pub fn file_names(dir: &Path) -> Vec<String> {
         .unwrap_or_default();
     names.sort();
     names
+}
+
+/// A page as a browser receives it.
+#[derive(Debug)]
+pub struct Page {
+    /// HTTP status.
+    pub status: u16,
+    /// The answer's headers.
+    pub headers: HeaderMap,
+    /// The body as text.
+    pub text: String,
+}
+
+impl Page {
+    /// Where a redirect goes, if it is one.
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get("location").and_then(|value| value.to_str().ok())
+    }
+
+    /// The CSRF token a signed-in page embeds.
+    pub fn csrf(&self) -> String {
+        self.text
+            .split(r#"<meta name="kinesis-csrf" content=""#)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("no CSRF token in the page: {}", self.text))
+            .to_owned()
+    }
+}
+
+/// A client of the web pages that keeps its cookies and does not follow
+/// redirects, like one browser.
+pub struct Browser {
+    base: String,
+    http: reqwest::blocking::Client,
+    /// `name=value` of every cookie held.
+    pub cookies: Vec<String>,
+}
+
+impl Browser {
+    /// GET `path`.
+    pub fn get(&mut self, path: &str) -> Page {
+        let request = self.http.get(format!("{}{path}", self.base));
+        self.send(request)
+    }
+
+    /// POST a form to `path`.
+    pub fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let request = self.http.post(format!("{}{path}", self.base)).form(fields);
+        self.send(request)
+    }
+
+    /// Calls the JSON API with the session cookie and `csrf` as `X-CSRF-Token`.
+    pub fn api_get(&mut self, path: &str, csrf: &str) -> Page {
+        let request = self.http.get(format!("{}{path}", self.base)).header("x-csrf-token", csrf);
+        self.send(request)
+    }
+
+    /// Fills in and sends the sign-in form; the answer to the form.
+    pub fn sign_in(&mut self, username: &str, password: &str) -> Page {
+        let form = self.get("/web/login");
+        let nonce = form
+            .text
+            .split(r#"name="nonce" value=""#)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a nonce in the sign-in form")
+            .to_owned();
+        self.post_form("/web/login", &[("username", username), ("password", password), ("nonce", &nonce)])
+    }
+
+    /// The value of cookie `name`, if held.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.iter().find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(str::to_owned))
+    }
+
+    /// Holds cookie `name=value` (replacing one of that name).
+    pub fn set_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.retain(|pair| !pair.starts_with(&format!("{name}=")));
+        self.cookies.push(format!("{name}={value}"));
+    }
+
+    fn send(&mut self, request: reqwest::blocking::RequestBuilder) -> Page {
+        let request = if self.cookies.is_empty() { request } else { request.header("cookie", self.cookies.join("; ")) };
+        let response = request.send().expect("the server answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        for set in headers.get_all("set-cookie").iter().filter_map(|value| value.to_str().ok()) {
+            let pair = set.split(';').next().unwrap_or_default().trim();
+            if let Some((name, value)) = pair.split_once('=') {
+                self.cookies.retain(|held| !held.starts_with(&format!("{name}=")));
+                let removed = value.is_empty() || set.contains("Max-Age=0");
+                if !removed {
+                    self.cookies.push(pair.to_owned());
+                }
+            }
+        }
+        let text = response.text().expect("a body");
+        Page { status, headers, text }
+    }
 }

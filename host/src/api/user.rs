@@ -8,6 +8,7 @@ use crate::auth::password;
 use crate::auth::{self, Caller};
 use crate::db::{DbError, Role};
 use crate::http::AppState;
+use crate::http::client::ClientAddr;
 use crate::http::extract::ApiJson;
 use crate::http::response::{ApiError, ApiResult, Reply};
 
@@ -19,9 +20,15 @@ pub struct LoginBody {
     password: String,
 }
 
-/// `POST /user/login`: the user (without password) and a token.
-pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginBody>) -> ApiResult {
-    let (user, token) = auth::login(&state, &body.auth_data, &body.password).await?;
+/// `POST /user/login`: the user (without password) and a token; 429 with
+/// `Retry-After` while the sign-in throttle refuses the account at this
+/// address, or the address.
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> ApiResult {
+    let (user, token) = auth::login(&state, &body.auth_data, &body.password, client).await?;
     Ok(Reply::ok("Signed in").with("user", user).with("token", token))
 }
 

@@ -1,13 +1,18 @@
 //! Authentication: who is calling. Sign-in, token checks and role checks
 //! here; signed tokens in [`token`], password hashing in [`password`], the
-//! browser session and its cookies in [`session`], and the first ROOT user
-//! in [`first_start`].
+//! browser session and its cookies in [`session`], the server's record of
+//! web sessions in [`session_store`], sign-in throttling in [`throttle`],
+//! and the first ROOT user in [`first_start`].
 //!
 //! API clients send `Authorization: Bearer <token>` (the token from
-//! `POST /user/login`). The web pages send the same token in the
-//! `kinesis_session` cookie, which counts only together with the header
-//! `X-CSRF-Token: csrf_token(secret, token)`, so another site cannot make a
-//! browser act with its cookie. Token format: see [`super::token`].
+//! `POST /user/login`, see [`token`]). The web pages send the
+//! `kinesis_session` cookie instead, which holds a session id the server
+//! keeps ([`session_store`]); it counts only together with the header
+//! `X-CSRF-Token: csrf_token(secret, session id)`, so another site cannot
+//! make a browser act with its cookie.
+
+use std::net::IpAddr;
+use std::time::Instant;
 
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
@@ -18,17 +23,32 @@ use chrono::Utc;
 pub mod first_start;
 pub mod password;
 pub mod session;
+pub mod session_store;
+pub mod throttle;
 pub mod token;
 
 use crate::db::{DbError, Role, User};
 use crate::http::response::ApiError;
 use crate::http::state::AppState;
+use session_store::{PasswordStamp, SessionStore};
+use throttle::{SignInThrottle, Throttled};
 use token::TokenError;
 
-/// The cookie that carries the web session's token.
+/// The cookie that carries the web session's id.
 pub const SESSION_COOKIE: &str = "kinesis_session";
 /// The header that must carry the CSRF token when the session cookie is used.
 pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// What one tenant's server remembers about signing in: its web sessions
+/// and its sign-in throttle. Kept for as long as the tenant is served
+/// (under hosting, also while the tenant is closed for being idle).
+#[derive(Default)]
+pub struct AuthMemory {
+    /// The open web sessions.
+    pub sessions: SessionStore,
+    /// Failed sign-ins.
+    pub throttle: SignInThrottle,
+}
 
 /// Why a caller is not signed in.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +62,10 @@ pub enum AuthError {
     /// The session cookie came without a matching CSRF header.
     #[error("the session cookie needs the X-CSRF-Token header of its page; reload the page")]
     Csrf,
+    /// The session cookie names no open session (signed out, expired, the
+    /// password changed, the user deleted, or the server restarted).
+    #[error("the web session has ended; sign in again")]
+    SessionEnded,
     /// The token is malformed, forged or expired.
     #[error(transparent)]
     Token(#[from] TokenError),
@@ -51,6 +75,9 @@ pub enum AuthError {
     /// Wrong username or password (which one is not told).
     #[error("wrong username or password")]
     WrongCredentials,
+    /// Too many failed sign-ins for this account from this address, or from this address.
+    #[error("too many failed sign-ins; try again in {} seconds", .0.seconds())]
+    Throttled(Throttled),
     /// The database could not be read.
     #[error(transparent)]
     Database(#[from] DbError),
@@ -60,20 +87,46 @@ impl From<AuthError> for ApiError {
     fn from(err: AuthError) -> Self {
         match err {
             AuthError::Database(err) => ApiError::internal(err.to_string()),
+            AuthError::Throttled(throttled) => ApiError::too_many_requests(err.to_string(), throttled.seconds()),
             other => ApiError::unauthorized(other.to_string()),
         }
     }
 }
 
-/// Checks `username` and `password`; the user and a fresh token.
-pub async fn login(state: &AppState, username: &str, password: &str) -> Result<(User, String), AuthError> {
+/// A user whose password was just checked.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The user.
+    pub user: User,
+    /// The stamp of the password hash they signed in with.
+    pub stamp: PasswordStamp,
+}
+
+/// Checks `username` and `password` sent from `client`, through the
+/// tenant's sign-in throttle: refused at once while this account at this
+/// address, or this address, is locked by earlier failures.
+pub async fn check_credentials(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    client: Option<IpAddr>,
+) -> Result<Verified, AuthError> {
+    let attempt = state.auth.throttle.admit(username, client, Instant::now()).map_err(|throttled| {
+        tracing::info!(
+            account = username,
+            client = ?client,
+            retry_after_s = throttled.seconds(),
+            "sign-in refused: too many failed sign-ins"
+        );
+        AuthError::Throttled(throttled)
+    })?;
     let name = username.to_owned();
     let credentials = state.db.read(move |db| db.credentials(&name)).await?;
     let password = password.to_owned();
     let (user, matched) = crate::blocking::on_blocking_pool(move || match credentials {
         Some((user, hash)) => {
             let matched = password::matches(&password, &hash);
-            (Some(user), matched)
+            (Some((user, hash)), matched)
         }
         None => {
             // Same work as for a wrong password: the time taken does not
@@ -84,7 +137,38 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> Result<(
     })
     .await
     .map_err(|err| AuthError::Database(DbError::Worker(err.to_string())))?;
-    let user = user.filter(|_| matched).ok_or(AuthError::WrongCredentials)?;
+    match user.filter(|_| matched) {
+        Some((user, hash)) => {
+            attempt.succeeded();
+            Ok(Verified { user, stamp: PasswordStamp::of(&hash) })
+        }
+        None => {
+            let locked = attempt.failed(Instant::now());
+            if let Some(lock) = locked.pair {
+                tracing::warn!(
+                    account = username,
+                    client = ?client,
+                    lock_s = lock.as_secs(),
+                    "sign-in locked for this account at this address"
+                );
+            }
+            if let Some(lock) = locked.address {
+                tracing::warn!(client = ?client, lock_s = lock.as_secs(), "sign-in locked for this address");
+            }
+            Err(AuthError::WrongCredentials)
+        }
+    }
+}
+
+/// Checks `username` and `password` (see [`check_credentials`]); the user
+/// and a fresh bearer token.
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    client: Option<IpAddr>,
+) -> Result<(User, String), AuthError> {
+    let Verified { user, .. } = check_credentials(state, username, password, client).await?;
     let settings = state.settings();
     let token = token::issue(&settings.token_secret, user.id, Utc::now() + settings.token_ttl);
     Ok((user, token))
@@ -96,9 +180,9 @@ pub async fn verify_token(state: &AppState, token: &str) -> Result<User, AuthErr
     state.db.read(move |db| db.user(uid)).await?.ok_or(AuthError::UnknownUser)
 }
 
-/// The CSRF token the web pages send with the session `token`.
-pub fn csrf_token(secret: &[u8], token: &str) -> String {
-    token::csrf(secret, token)
+/// The CSRF token the web pages send with the session `id`.
+pub fn csrf_token(secret: &[u8], id: &str) -> String {
+    token::csrf(secret, id)
 }
 
 /// The signed-in caller of a request.
@@ -136,28 +220,42 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = request_token(&parts.headers, &state.settings().token_secret)?;
-        Ok(Caller(verify_token(state, &token).await?))
+        match request_credential(&parts.headers, &state.settings().token_secret)? {
+            Credential::Bearer(token) => Ok(Caller(verify_token(state, &token).await?)),
+            Credential::Session(id) => {
+                let session = session::Session::find(state, &id).await.map_err(AuthError::Database)?;
+                Ok(Caller(session.ok_or(AuthError::SessionEnded)?.user))
+            }
+        }
     }
 }
 
-/// The token of a request: from `Authorization: Bearer`, or from the
-/// session cookie when the CSRF header matches it.
-fn request_token(headers: &HeaderMap, secret: &[u8]) -> Result<String, AuthError> {
+/// What a request signs in with.
+#[derive(Debug, PartialEq, Eq)]
+enum Credential {
+    /// A bearer token from `Authorization`.
+    Bearer(String),
+    /// A web session id from the cookie, its CSRF header checked.
+    Session(String),
+}
+
+/// The credential of a request: `Authorization: Bearer`, or the session
+/// cookie when the CSRF header matches it.
+fn request_credential(headers: &HeaderMap, secret: &[u8]) -> Result<Credential, AuthError> {
     if let Some(value) = headers.get(AUTHORIZATION) {
         let value = value.to_str().map_err(|_| AuthError::NotBearer)?.trim();
         let (scheme, token) = value.split_once(' ').ok_or(AuthError::NotBearer)?;
         if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
             return Err(AuthError::NotBearer);
         }
-        return Ok(token.trim().to_owned());
+        return Ok(Credential::Bearer(token.trim().to_owned()));
     }
     let session = session_cookie(headers).ok_or(AuthError::NoToken)?;
     let csrf = headers.get(CSRF_HEADER).and_then(|value| value.to_str().ok()).ok_or(AuthError::Csrf)?;
     if !token::csrf_matches(secret, &session, csrf) {
         return Err(AuthError::Csrf);
     }
-    Ok(session)
+    Ok(Credential::Session(session))
 }
 
 /// The value of the session cookie, if sent.
@@ -196,12 +294,13 @@ mod tests {
 
     #[test]
     fn bearer_tokens_are_taken_from_the_header() {
-        assert_eq!(request_token(&headers(&[("authorization", "Bearer abc")]), SECRET).unwrap(), "abc");
+        let bearer = request_credential(&headers(&[("authorization", "Bearer abc")]), SECRET).unwrap();
+        assert_eq!(bearer, Credential::Bearer("abc".into()));
         assert!(matches!(
-            request_token(&headers(&[("authorization", "Basic abc")]), SECRET),
+            request_credential(&headers(&[("authorization", "Basic abc")]), SECRET),
             Err(AuthError::NotBearer)
         ));
-        assert!(matches!(request_token(&headers(&[]), SECRET), Err(AuthError::NoToken)));
+        assert!(matches!(request_credential(&headers(&[]), SECRET), Err(AuthError::NoToken)));
     }
 
     #[test]
@@ -209,10 +308,10 @@ mod tests {
         let cookie = format!("theme=dark; {SESSION_COOKIE}=tok");
         let good = csrf_token(SECRET, "tok");
         let with_csrf = headers(&[("cookie", &cookie), ("x-csrf-token", &good)]);
-        assert_eq!(request_token(&with_csrf, SECRET).unwrap(), "tok");
-        assert!(matches!(request_token(&headers(&[("cookie", &cookie)]), SECRET), Err(AuthError::Csrf)));
+        assert_eq!(request_credential(&with_csrf, SECRET).unwrap(), Credential::Session("tok".into()));
+        assert!(matches!(request_credential(&headers(&[("cookie", &cookie)]), SECRET), Err(AuthError::Csrf)));
         let wrong = headers(&[("cookie", &cookie), ("x-csrf-token", &csrf_token(SECRET, "other"))]);
-        assert!(matches!(request_token(&wrong, SECRET), Err(AuthError::Csrf)));
+        assert!(matches!(request_credential(&wrong, SECRET), Err(AuthError::Csrf)));
     }
 
     #[test]

@@ -1,11 +1,12 @@
-//! The browser session: the `kinesis_session` cookie carrying the API token,
-//! the CSRF token the pages send back, and the pre-session cookie that
-//! protects the sign-in form itself.
+//! The browser session: the `kinesis_session` cookie carrying the session
+//! id (what it stands for is kept by the server, see
+//! [`super::session_store`]), the CSRF token the pages send back, and the
+//! pre-session cookie that protects the sign-in form itself.
 //!
-//! The session cookie is HttpOnly (page scripts never see the token) and
+//! The session cookie is HttpOnly (page scripts never see the id) and
 //! SameSite=Strict (no other site's page sends it). Page scripts prove they
 //! run on our pages with the `X-CSRF-Token` header, whose value
-//! (`auth::csrf_token`, an HMAC of the token) is embedded in the page.
+//! (`auth::csrf_token`, an HMAC of the id) is embedded in the page.
 
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue};
@@ -14,7 +15,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore as _;
 
-use crate::auth::{self, AuthError, SESSION_COOKIE};
+use crate::auth::session_store::{SessionRecord, still_valid};
+use crate::auth::{self, SESSION_COOKIE, Verified};
 use crate::db::{DbError, Role, User};
 use crate::http::AppState;
 
@@ -33,20 +35,51 @@ pub struct Session {
 }
 
 impl Session {
-    /// The session of a request, if its cookie holds a valid token. `Ok(None)`
-    /// when there is no cookie or the token is expired or invalid.
+    /// The session of a request, if its cookie names an open session.
+    /// `Ok(None)` when there is no cookie or the session has ended.
     pub async fn of(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, DbError> {
-        let Some(token) = auth::session_cookie(headers) else {
+        match auth::session_cookie(headers) {
+            Some(id) => Session::find(state, &id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The open session `id`, while its user exists with the password they
+    /// signed in with; a session whose user is gone or has a new password
+    /// is ended here.
+    pub async fn find(state: &AppState, id: &str) -> Result<Option<Session>, DbError> {
+        let secret = state.settings().token_secret;
+        let Some(record) = state.auth.sessions.find(&secret, id) else {
             return Ok(None);
         };
-        match auth::verify_token(state, &token).await {
-            Ok(user) => {
-                let csrf = auth::csrf_token(&state.settings().token_secret, &token);
-                Ok(Some(Session { user, csrf }))
+        let username = record.username.clone();
+        let current = state.db.read(move |db| db.credentials(&username)).await?;
+        match current {
+            Some((user, hash)) if still_valid(&record, Some((user.id, &hash))) => {
+                Ok(Some(Session { user, csrf: auth::csrf_token(&secret, id) }))
             }
-            Err(AuthError::Database(error)) => Err(error),
-            // Expired, forged, or the user is gone: simply not signed in.
-            Err(_) => Ok(None),
+            _ => {
+                tracing::info!(user = record.uid, "web session ended: the user is gone or has a new password");
+                state.auth.sessions.end(&secret, id);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Opens a session for a user whose password was just checked; its id
+    /// (the cookie's value). It lasts `KINESIS_TOKEN_TTL_MINUTES`.
+    pub fn open(state: &AppState, verified: &Verified) -> String {
+        let settings = state.settings();
+        let record =
+            SessionRecord { uid: verified.user.id, username: verified.user.username.clone(), stamp: verified.stamp };
+        let ttl = settings.token_ttl.to_std().unwrap_or_default();
+        state.auth.sessions.open(&settings.token_secret, record, ttl)
+    }
+
+    /// Ends the session whose id the request's cookie holds, if any.
+    pub fn end(state: &AppState, headers: &HeaderMap) {
+        if let Some(id) = auth::session_cookie(headers) {
+            state.auth.sessions.end(&state.settings().token_secret, &id);
         }
     }
 
@@ -64,10 +97,10 @@ impl Session {
 /// The value of cookie `name` in the request's `Cookie` headers.
 pub use crate::auth::cookie;
 
-/// `Set-Cookie` for the session: the token, for every path, for this browser
-/// session (the token itself expires on the server).
-pub fn set_session_cookie(token: &str) -> (axum::http::HeaderName, HeaderValue) {
-    set_cookie(SESSION_COOKIE, token, "/", None)
+/// `Set-Cookie` for the session: its id, for every path, for this browser
+/// session (the session itself expires on the server).
+pub fn set_session_cookie(id: &str) -> (axum::http::HeaderName, HeaderValue) {
+    set_cookie(SESSION_COOKIE, id, "/", None)
 }
 
 /// `Set-Cookie` that removes the session cookie.
@@ -90,7 +123,7 @@ fn set_cookie(name: &str, value: &str, path: &str, max_age: Option<u32>) -> (axu
     if let Some(seconds) = max_age {
         text.push_str(&format!("; Max-Age={seconds}"));
     }
-    // Tokens and nonces are base64url/ASCII; anything else would be a bug upstream.
+    // Session ids and nonces are base64url/ASCII; anything else would be a bug upstream.
     let value =
         HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("kinesis_invalid=; Max-Age=0"));
     (SET_COOKIE, value)

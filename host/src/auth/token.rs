@@ -73,6 +73,12 @@ pub fn csrf_matches(secret: &[u8], token: &str, candidate: &str) -> bool {
         .is_ok_and(|bytes| sign(secret, CSRF_CONTEXT, token.as_bytes()).verify_slice(&bytes).is_ok())
 }
 
+/// The HMAC-SHA256 of `context` then `message` under `secret`, as bytes:
+/// how other secrets (web session ids) are bound to the tenant's secret.
+pub fn digest(secret: &[u8], context: &[u8], message: &[u8]) -> [u8; 32] {
+    sign(secret, context, message).finalize().into_bytes().into()
+}
+
 /// An HMAC over `context` then `message`.
 fn sign(secret: &[u8], context: &[u8], message: &[u8]) -> HmacSha256 {
     // HMAC takes keys of any length, so this cannot fail.

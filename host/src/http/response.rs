@@ -5,7 +5,8 @@
 //! status lives here.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -58,12 +59,14 @@ pub struct ApiError {
     pub status: StatusCode,
     /// What went wrong and, where possible, what to do.
     pub message: String,
+    /// Seconds to wait before trying again (`Retry-After`), for a 429.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// An error with any status.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into() }
+        ApiError { status, message: message.into(), retry_after: None }
     }
     /// 400: the request itself is wrong.
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -84,6 +87,10 @@ impl ApiError {
     /// 409: another backup or restore is running.
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, message)
+    }
+    /// 429 with `Retry-After: seconds`: too many attempts; wait, then try again.
+    pub fn too_many_requests(message: impl Into<String>, seconds: u64) -> Self {
+        ApiError { retry_after: Some(seconds), ..Self::new(StatusCode::TOO_MANY_REQUESTS, message) }
     }
     /// 500: a fault on the server's side the caller cannot fix.
     pub fn internal(message: impl Into<String>) -> Self {
@@ -111,7 +118,11 @@ impl From<OpsError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        kinesis_body(self.status, &self.message, Map::new())
+        let mut response = kinesis_body(self.status, &self.message, Map::new());
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

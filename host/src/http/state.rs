@@ -1,5 +1,6 @@
 //! What every handler and the timer share: the tenant's backups (the
-//! operations layer), its database and its settings.
+//! operations layer), its database, its settings, and what it remembers of
+//! signing in (web sessions, the sign-in throttle).
 
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -7,6 +8,7 @@ use kinesis_backup_core::ops::{Backups, OpsError};
 use kinesis_backup_core::tenant::settings::{Settings, SettingsError};
 
 use super::response::ApiError;
+use crate::auth::AuthMemory;
 use crate::blocking::on_blocking_pool;
 use crate::db::DbGate;
 
@@ -17,13 +19,15 @@ pub struct AppState {
     pub backups: Arc<Backups>,
     /// The tenant's database.
     pub db: Arc<DbGate>,
+    /// The tenant's web sessions and sign-in throttle.
+    pub auth: Arc<AuthMemory>,
     settings: Arc<RwLock<Settings>>,
 }
 
 impl AppState {
-    /// The state of a server over `backups`, `db` and `settings`.
-    pub fn new(backups: Arc<Backups>, db: Arc<DbGate>, settings: Settings) -> AppState {
-        AppState { backups, db, settings: Arc::new(RwLock::new(settings)) }
+    /// The state of a server over `backups`, `db`, `settings` and `auth`.
+    pub fn new(backups: Arc<Backups>, db: Arc<DbGate>, settings: Settings, auth: Arc<AuthMemory>) -> AppState {
+        AppState { backups, db, auth, settings: Arc::new(RwLock::new(settings)) }
     }
 
     /// The current settings.

@@ -14,6 +14,7 @@ use kinesis_backup_core::tenant::{Access, Tenant, TenantError};
 use tokio::task::JoinHandle;
 
 use super::{router, scheduler};
+use crate::auth::AuthMemory;
 use crate::auth::first_start::{self, FirstStartError, SeededRoot};
 use crate::blocking::on_blocking_pool;
 use crate::db::engine::LiveDatabase;
@@ -71,6 +72,17 @@ impl App {
         runtime: Arc<Runtime>,
         adjust: impl FnOnce(Backups) -> Backups,
     ) -> Result<App, OpenError> {
+        App::open_remembering(root, runtime, Arc::default(), adjust).await
+    }
+
+    /// As [`App::open_with`], keeping the web sessions and sign-in throttle
+    /// `auth` of an earlier opening of the same tenant.
+    pub async fn open_remembering(
+        root: &Path,
+        runtime: Arc<Runtime>,
+        auth: Arc<AuthMemory>,
+        adjust: impl FnOnce(Backups) -> Backups,
+    ) -> Result<App, OpenError> {
         let root = root.to_owned();
         let opened = on_blocking_pool(move || ServedTenant::open(&root))
             .await
@@ -79,7 +91,7 @@ impl App {
         let gate = Arc::new(DbGate::new(db));
         let engine = Arc::new(LiveDatabase::new(gate.clone(), tenant.dirs().data.clone()));
         let backups = Arc::new(adjust(Backups::new(tenant, runtime, engine)));
-        Ok(App { state: AppState::new(backups, gate, settings), seeded })
+        Ok(App { state: AppState::new(backups, gate, settings, auth), seeded })
     }
 
     /// Every route: the JSON API, the tenant's files and the web pages.

@@ -28,6 +28,7 @@ use kinesis_backup_core::tenant::{TenantError, WorkDirs};
 use tower::ServiceExt;
 
 use super::app::{App, OpenError, load_runtime};
+use crate::auth::AuthMemory;
 use crate::http::response::ApiError;
 
 /// What `serve --tenants` was started with: the host-wide defaults.
@@ -76,6 +77,12 @@ pub struct Hosting {
     queue: Arc<FairQueue>,
     runtimes: tokio::sync::Mutex<HashMap<RuntimeKey, Arc<Runtime>>>,
     open: tokio::sync::Mutex<HashMap<String, Arc<Hosted>>>,
+    /// Each served tenant's web sessions and sign-in throttle, kept while
+    /// the tenant is closed for being idle (so nobody is signed out by it)
+    /// and dropped when the tenant is found deleted. Sessions are also
+    /// bound to the tenant's token secret, so a tenant made again under the
+    /// same name never accepts the old one's sessions.
+    auth: std::sync::Mutex<HashMap<String, Arc<AuthMemory>>>,
 }
 
 /// Why a request has no tenant to go to.
@@ -114,6 +121,7 @@ impl Hosting {
             options,
             runtimes: tokio::sync::Mutex::default(),
             open: tokio::sync::Mutex::default(),
+            auth: std::sync::Mutex::default(),
         })
     }
 
@@ -140,6 +148,7 @@ impl Hosting {
         let root = self.root_of(name);
         if !holds_tenant(&root) {
             self.open.lock().await.remove(name);
+            self.auth.lock().unwrap_or_else(PoisonError::into_inner).remove(name);
             return Err(NoTenant::Unknown(format!(
                 "there is no tenant {name:?} on this server; check the address, or create it with \
                  `kinesis-backup tenant create {name}`"
@@ -177,8 +186,11 @@ impl Hosting {
             backups: settings.quota_backups.or(self.options.quota.backups),
         };
         let queue = self.queue.clone();
-        let app =
-            App::open_with(root, runtime, |backups| backups.with_quota(quota).with_admission(Arc::new(queue))).await?;
+        let auth = self.auth.lock().unwrap_or_else(PoisonError::into_inner).entry(name.to_owned()).or_default().clone();
+        let app = App::open_remembering(root, runtime, auth, |backups| {
+            backups.with_quota(quota).with_admission(Arc::new(queue))
+        })
+        .await?;
         tracing::info!(tenant = name, "opened");
         let router = app.router();
         Ok(Arc::new(Hosted { app, router, settings_changed_at, last_used: Mutex::new(Instant::now()) }))

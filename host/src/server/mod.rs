@@ -163,7 +163,9 @@ async fn serve_until_stopped(
         shutdown_signal().await;
         stop_plugins.await;
     };
-    let served = axum::serve(listener, router).with_graceful_shutdown(stopping).await;
+    // The peer address of each connection is what sign-in throttling counts by.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, service).with_graceful_shutdown(stopping).await;
     timer.abort();
     tracing::info!("stopped");
     served.map_err(ServeError::Io)

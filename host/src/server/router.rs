@@ -1,5 +1,6 @@
 //! The whole HTTP surface: API, web pages, the Kinesis-shaped answers for
-//! unknown paths and methods, the body size limit and the request log.
+//! unknown paths and methods, the body size limit, `Cache-Control: no-store`
+//! and the request log.
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
@@ -7,8 +8,8 @@ use axum::{Router, middleware};
 
 use crate::http::AppState;
 use crate::http::extract::BODY_LIMIT_BYTES;
-use crate::http::request_log;
 use crate::http::response::ApiError;
+use crate::http::{cache, request_log};
 use crate::{api, web};
 
 /// The router with every route, bound to `state`.
@@ -19,6 +20,7 @@ pub fn build(state: AppState) -> Router {
         .fallback(unknown_path)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(middleware::map_response(cache::no_store))
         .layer(middleware::from_fn(request_log::log_request))
         .with_state(state)
 }

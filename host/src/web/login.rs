@@ -3,18 +3,22 @@
 //! The sign-in form is protected against login CSRF by a nonce held both in a
 //! SameSite=Strict, HttpOnly pre-session cookie and in a hidden field: a form
 //! posted from another site carries neither. Signing out needs the session's
-//! CSRF token in the form.
+//! CSRF token in the form, and ends the session on the server. Sign-ins go
+//! through the same throttle as `POST /user/login`: while it refuses, the
+//! form answers 429 with `Retry-After` and says how long to wait.
 
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::auth::{self, AuthError};
 use crate::http::AppState;
+use crate::http::client::ClientAddr;
 
 use super::error::WebError;
 use crate::auth::session::{self, LOGIN_COOKIE, LOGIN_PATH, Session};
@@ -76,6 +80,7 @@ pub async fn show(
 /// the session cookie and redirects to the backups.
 pub async fn submit(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, WebError> {
@@ -91,20 +96,29 @@ pub async fn submit(
             Some("This sign-in form has expired or came from another site. Please sign in again."),
         );
     }
-    match auth::login(&state, &form.username, &form.password).await {
-        Ok((user, token)) => {
-            tracing::info!(user = user.id, "signed in to the web pages");
+    match auth::check_credentials(&state, &form.username, &form.password, client).await {
+        Ok(verified) => {
+            let id = Session::open(&state, &verified);
+            tracing::info!(user = verified.user.id, "signed in to the web pages");
             // AppendHeaders: a plain array would keep only the last Set-Cookie.
-            let cookies = AppendHeaders([session::set_session_cookie(&token), session::clear_login_cookie()]);
+            let cookies = AppendHeaders([session::set_session_cookie(&id), session::clear_login_cookie()]);
             Ok((cookies, Redirect::to(HOME_PATH)).into_response())
         }
         Err(AuthError::Database(error)) => Err(WebError::Auth(error.to_string())),
+        Err(AuthError::Throttled(throttled)) => {
+            let seconds = throttled.seconds();
+            let message = format!("Too many failed sign-ins. Wait {seconds} seconds, then try again.");
+            let mut page = form_page(StatusCode::TOO_MANY_REQUESTS, &form.username, Some(&message))?;
+            page.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
+            Ok(page)
+        }
         Err(_) => form_page(StatusCode::UNAUTHORIZED, &form.username, Some("Wrong username or password.")),
     }
 }
 
-/// `POST /web/logout`: clears the session cookie. Needs the page's CSRF token
-/// while the session is valid; an ended session is simply cleared.
+/// `POST /web/logout`: ends the session on the server and clears its cookie.
+/// Needs the page's CSRF token while the session is open; an ended session
+/// is simply cleared.
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -115,6 +129,7 @@ pub async fn logout(
         if !session.csrf_matches(&sent) {
             return Err(WebError::FormExpired);
         }
+        Session::end(&state, &headers);
         tracing::info!(user = session.user.id, "signed out of the web pages");
     }
     Ok(([session::clear_session_cookie()], Redirect::to(LOGIN_PATH)).into_response())

@@ -7,6 +7,12 @@ const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content ?
 export const uid = Number(meta('kinesis-uid'));
 const csrf = meta('kinesis-csrf');
 
+// A page brought back from the browser's back-forward cache was drawn for a session that may have
+// ended since: ask the server again, which sends a signed-out browser to the sign-in page.
+window.addEventListener('pageshow', (event) => {
+  if (event.persisted) window.location.reload();
+});
+
 /** A failed API call; `message` is the server's own words. */
 export class ApiError extends Error {
   constructor(status, message) {
@@ -34,7 +40,8 @@ async function send(method, path, { query, body } = {}) {
     throw new ApiError(0, 'The server could not be reached. Check that it is running and try again.');
   }
   if (response.status === 401) {
-    // The session ended (expired, or a restore brought back another token secret).
+    // The session ended (signed out elsewhere, expired, a new password, the server restarted, or a
+    // restore brought back another token secret).
     window.location.assign('/web/login?expired=1');
     throw new ApiError(401, 'Your session has ended. Please sign in again.');
   }
