@@ -19,7 +19,7 @@ pub fn create(ctx: Context, description: &str, expiry: Option<i64>) -> Result<Ba
     }
     let (mut catalog, _) = Catalog::load_for_update(ctx, now)?;
     let backup = add_backup(ctx, &mut catalog, now, description.to_string(), expiry, None)?;
-    catalog.save(&ctx.roots.backups)?;
+    catalog.save(ctx)?;
     Ok(backup)
 }
 
@@ -34,6 +34,8 @@ pub fn add_backup(
     schedule_id: Option<u64>,
 ) -> Result<Backup> {
     let id = catalog.allocate_backup_id();
+    // Even a failed write adds and removes a temporary file in backups/.
+    catalog.folder_changed();
     let written = write_archive(ctx, id, now)?;
     let backup = Backup {
         id,
@@ -46,7 +48,7 @@ pub fn add_backup(
         schedule_id,
     };
     ctx.info(&format!("created backup {id} ({}, {} bytes)", backup.name, backup.size));
-    catalog.backups.push(backup.clone());
+    catalog.insert_backup(backup.clone());
     Ok(backup)
 }
 
@@ -59,7 +61,7 @@ pub fn list(ctx: Context, search: Option<&str>, limit: u32, offset: u32) -> Resu
 /// One backup by id.
 pub fn get(ctx: Context, id: u64) -> Result<Backup> {
     let now = ctx.host.now();
-    Catalog::load(ctx)?.backup(id, now).cloned()
+    Catalog::load(ctx)?.backup(id, now)
 }
 
 /// Changes a backup's description and expiry.
@@ -82,7 +84,7 @@ pub fn update(ctx: Context, id: u64, description: Option<&str>, expiry: ExpiryCh
         ExpiryChange::Set(expiry) => backup.expiry = Some(expiry),
     }
     let updated = backup.clone();
-    catalog.save(&ctx.roots.backups)?;
+    catalog.save(ctx)?;
     Ok(updated)
 }
 
@@ -92,7 +94,7 @@ pub fn delete(ctx: Context, id: u64) -> Result<()> {
     let (mut catalog, _) = Catalog::load_for_update(ctx, now)?;
     catalog.backup(id, now)?;
     catalog.remove_backup(ctx, id)?;
-    catalog.save(&ctx.roots.backups)?;
+    catalog.save(ctx)?;
     ctx.info(&format!("deleted backup {id}"));
     Ok(())
 }

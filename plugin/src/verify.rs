@@ -13,7 +13,7 @@ pub fn verify(ctx: Context, id: u64) -> Result<VerifyReport> {
     let now = ctx.host.now();
     let catalog = Catalog::load(ctx)?;
     let backup = catalog.backup(id, now)?;
-    let check = read_archive(ctx, backup, &mut Discard)?;
+    let check = read_archive(ctx, &backup, &mut Discard)?;
     Ok(VerifyReport {
         id,
         ok: check.problems.is_empty(),

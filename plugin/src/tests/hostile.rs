@@ -11,6 +11,7 @@ use tar::{EntryType, Header};
 
 use super::{Fixture, Tree};
 use crate::archive::manifest::{MANIFEST_FORMAT, Manifest, ManifestFile};
+use crate::catalog::CATALOG_DIR;
 use crate::error::PluginError;
 use crate::{backups, restore, verify};
 
@@ -112,9 +113,9 @@ fn assert_refused(fx: &Fixture, before: &Tree, id: u64, why: &str) {
     }
     assert_eq!(&fx.tree(), before, "restore of a refused archive changed files");
     let mut files_after = fx.backup_files();
-    files_after.retain(|n| n != "catalog.json" && n != "ids.json");
+    files_after.retain(|n| n != CATALOG_DIR);
     let mut expected = files_before;
-    expected.retain(|n| n != "catalog.json" && n != "ids.json");
+    expected.retain(|n| n != CATALOG_DIR);
     assert_eq!(files_after, expected, "staging was left behind");
     assert!(!fx.dir.path().join("evil").exists());
     let report = verify::verify(fx.ctx(), id).unwrap();
@@ -223,9 +224,7 @@ fn damaged_gzip_streams_are_refused() {
 fn an_archive_whose_only_fault_is_its_recorded_sha256_is_refused() {
     let (fx, before) = tenant();
     let good = backups::create(fx.ctx(), "", None).unwrap();
-    let catalog_path = fx.roots.backups.join("catalog.json");
-    let catalog = fs::read_to_string(&catalog_path).unwrap().replace(&good.sha256, &"0".repeat(64));
-    fs::write(&catalog_path, catalog).unwrap();
+    fx.edit_catalog(|text| text.replace(&good.sha256, &"0".repeat(64)));
     assert_refused(
         &fx,
         &before,
