@@ -65,7 +65,7 @@ fn main() {
         let started = Instant::now();
         server.update(&token, size, "nightly run");
         let adopted = started.elapsed();
-        for id in (seeded + 1..=size).filter(|id| id % 10 == 0) {
+        for id in (seeded + 1..=size).filter(|id| id.is_multiple_of(10)) {
             server.update(&token, id, "nightly run");
         }
         seeded = size;
@@ -87,7 +87,7 @@ fn main() {
         });
         let update = measure(samples, |i| {
             let id = spread(i, size);
-            let description = if id % 10 == 0 { "nightly run" } else { "checked" };
+            let description = if id.is_multiple_of(10) { "nightly run" } else { "checked" };
             server.update(&token, id, description);
         });
         println!("{size:>6} backups (first change adopting {} archives took {:.0} ms):", size - before, ms(adopted));
