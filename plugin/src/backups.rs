@@ -19,7 +19,7 @@ pub fn create(ctx: Context, description: &str, expiry: Option<i64>) -> Result<Ba
     }
     let (mut catalog, _) = Catalog::load_for_update(ctx, now)?;
     let backup = add_backup(ctx, &mut catalog, now, description.to_string(), expiry, None)?;
-    catalog.save(&ctx.roots.backups)?;
+    catalog.save(ctx)?;
     Ok(backup)
 }
 
@@ -32,7 +32,7 @@ pub fn list(ctx: Context, search: Option<&str>, limit: u32, offset: u32) -> Resu
 /// One backup by id.
 pub fn get(ctx: Context, id: u64) -> Result<Backup> {
     let now = ctx.host.now();
-    Catalog::load(ctx)?.backup(id, now).cloned()
+    Catalog::load(ctx)?.backup(id, now)
 }
 
 /// Changes a backup's description and expiry.
@@ -55,7 +55,7 @@ pub fn update(ctx: Context, id: u64, description: Option<&str>, expiry: ExpiryCh
         ExpiryChange::Set(expiry) => backup.expiry = Some(expiry),
     }
     let updated = backup.clone();
-    catalog.save(&ctx.roots.backups)?;
+    catalog.save(ctx)?;
     Ok(updated)
 }
 
@@ -65,7 +65,7 @@ pub fn delete(ctx: Context, id: u64) -> Result<()> {
     let (mut catalog, _) = Catalog::load_for_update(ctx, now)?;
     catalog.backup(id, now)?;
     catalog.remove_backup(ctx, id)?;
-    catalog.save(&ctx.roots.backups)?;
+    catalog.save(ctx)?;
     ctx.info(&format!("deleted backup {id}"));
     Ok(())
 }

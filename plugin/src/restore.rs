@@ -22,11 +22,11 @@ use crate::records::RestoreReport;
 /// fails the current files stay as they were.
 pub fn restore(ctx: Context, id: u64) -> Result<RestoreReport> {
     let now = ctx.host.now();
-    let (catalog, _) = Catalog::load_for_update(ctx, now)?;
+    let (mut catalog, _) = Catalog::load_for_update(ctx, now)?;
     let backup = catalog.backup(id, now)?;
     let staging_dir = ctx.roots.backups.join(staging_folder_name(id));
     let mut staging = Staging::create(&staging_dir)?;
-    let checked = read_archive(ctx, backup, &mut staging).and_then(|check| {
+    let checked = read_archive(ctx, &backup, &mut staging).and_then(|check| {
         if check.problems.is_empty() {
             Ok(check)
         } else {
@@ -49,6 +49,12 @@ pub fn restore(ctx: Context, id: u64) -> Result<RestoreReport> {
     swap_in(ctx, &staging_dir, &previous_dir, env.as_deref())
         .map_err(|err| PluginError::Storage(format!("backup {id} was not restored: {err}")))?;
     ctx.info(&format!("restored backup {id}: {} files, {} bytes", check.files, check.bytes));
+    // The staging folders came and went in backups/: a new folder note
+    // spares the next calls a listing. The restore is done either way.
+    catalog.folder_changed();
+    if let Err(err) = catalog.save(ctx) {
+        ctx.warn(&format!("could not note the backups folder after the restore: {err}"));
+    }
     Ok(RestoreReport { id, files: check.files, bytes: check.bytes })
 }
 

@@ -30,8 +30,8 @@ pub fn create(ctx: Context, input: &ScheduleInput) -> Result<Schedule> {
         last_run: None,
         last_error: None,
     };
-    catalog.schedules.push(schedule.clone());
-    catalog.save(&ctx.roots.backups)?;
+    catalog.insert_schedule(schedule.clone());
+    catalog.save(ctx)?;
     Ok(schedule)
 }
 
@@ -39,7 +39,7 @@ pub fn create(ctx: Context, input: &ScheduleInput) -> Result<Schedule> {
 pub fn list(ctx: Context, limit: u32, offset: u32) -> Result<(Vec<Schedule>, u64)> {
     check_limit(limit)?;
     let catalog = Catalog::load(ctx)?;
-    Ok((page(&catalog.schedules, limit, offset), catalog.schedules.len() as u64))
+    Ok((page(catalog.schedules(), limit, offset), catalog.schedules().len() as u64))
 }
 
 /// Changes a schedule. Its next run is computed again from now when its
@@ -76,7 +76,7 @@ pub fn update(ctx: Context, id: u64, patch: &SchedulePatch) -> Result<Schedule> 
         schedule.next_run = Some(first_run_after(&schedule.cron, now)?);
     }
     let updated = schedule.clone();
-    catalog.save(&ctx.roots.backups)?;
+    catalog.save(ctx)?;
     Ok(updated)
 }
 
@@ -84,9 +84,8 @@ pub fn update(ctx: Context, id: u64, patch: &SchedulePatch) -> Result<Schedule> 
 pub fn delete(ctx: Context, id: u64) -> Result<()> {
     let now = ctx.host.now();
     let (mut catalog, _) = Catalog::load_for_update(ctx, now)?;
-    catalog.schedule_mut(id)?;
-    catalog.schedules.retain(|s| s.id != id);
-    catalog.save(&ctx.roots.backups)
+    catalog.remove_schedule(id)?;
+    catalog.save(ctx)
 }
 
 /// Runs what is due at `now`: removes expired backups, then makes one
@@ -95,8 +94,12 @@ pub fn delete(ctx: Context, id: u64) -> Result<()> {
 pub fn tick(ctx: Context, now: i64) -> Result<TickReport> {
     let (mut catalog, expired) = Catalog::load_for_update(ctx, now)?;
     let mut report = TickReport { expired, ..TickReport::default() };
-    let due: Vec<Schedule> =
-        catalog.schedules.iter().filter(|s| s.enabled && s.next_run.is_some_and(|next| next <= now)).cloned().collect();
+    let due: Vec<Schedule> = catalog
+        .schedules()
+        .iter()
+        .filter(|s| s.enabled && s.next_run.is_some_and(|next| next <= now))
+        .cloned()
+        .collect();
     for due in due {
         let expiry = due.expiry_hours.map(|hours| now.saturating_add(i64::from(hours) * 3600));
         let description = format!("Scheduled backup: {}", due.name);
@@ -118,7 +121,7 @@ pub fn tick(ctx: Context, now: i64) -> Result<TickReport> {
             report.failed.push(TickFailure { schedule_id: due.id, message });
         }
     }
-    catalog.save(&ctx.roots.backups)?;
+    catalog.save(ctx)?;
     Ok(report)
 }
 

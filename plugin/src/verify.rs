@@ -14,7 +14,7 @@ pub fn verify(ctx: Context, id: u64) -> Result<VerifyReport> {
     let now = ctx.host.now();
     let catalog = Catalog::load(ctx)?;
     let backup = catalog.backup(id, now)?;
-    let mut check = read_archive(ctx, backup, &mut Discard)?;
+    let mut check = read_archive(ctx, &backup, &mut Discard)?;
     if check.problems.is_empty() && backup.layout.is_some() {
         // The pieces' digests cover every byte; the record's SHA-256 is what
         // a person checks with `sha256sum`, so it is held to the file too.

@@ -48,7 +48,7 @@ impl CreateJob {
         }
         let (mut catalog, _) = Catalog::load_for_update(ctx, now)?;
         let id = catalog.allocate_backup_id();
-        catalog.save(&ctx.roots.backups)?;
+        catalog.save(ctx)?;
         Self::planned(ctx, id, now, description.to_string(), expiry, None, parts)
     }
 
@@ -129,7 +129,7 @@ impl CreateJob {
             ctx.warn(&format!("backup {} is complete, but its job folder stays: {err}", self.id));
         }
         ctx.info(&format!("created backup {} ({}, {} bytes)", self.id, backup.name, backup.size));
-        catalog.backups.push(backup.clone());
+        catalog.insert_backup(backup.clone());
         Ok(backup)
     }
 
@@ -137,7 +137,7 @@ impl CreateJob {
     pub fn finish(&self, ctx: Context, outcomes: &[PartWritten]) -> Result<Backup> {
         let mut catalog = Catalog::load(ctx)?;
         let backup = self.join_into(ctx, &mut catalog, outcomes)?;
-        catalog.save(&ctx.roots.backups)?;
+        catalog.save(ctx)?;
         Ok(backup)
     }
 
@@ -160,6 +160,8 @@ pub fn add_backup(
     schedule_id: Option<u64>,
 ) -> Result<Backup> {
     let id = catalog.allocate_backup_id();
+    // Even a failed write adds and removes a job folder in backups/.
+    catalog.folder_changed();
     let job = CreateJob::planned(ctx, id, now, description, expiry, schedule_id, 1)?;
     let result = job.run_part(ctx, 0).and_then(|part| job.join_into(ctx, catalog, &[part]));
     if result.is_err() {

@@ -4,6 +4,7 @@
 use std::fs;
 
 use super::{Fixture, START};
+use crate::catalog::{CATALOG_DIR, JOURNAL_FILE, LEGACY_CATALOG_FILE, SNAPSHOT_FILE};
 use crate::error::PluginError;
 use crate::records::ExpiryChange;
 use crate::{backups, verify};
@@ -107,12 +108,13 @@ fn ids_are_never_reused() {
     // Even when the catalog is lost, the deleted highest id is not handed
     // out again: the high-water mark beside the catalog keeps it.
     backups::delete(fx.ctx(), 3).unwrap();
-    fs::remove_file(fx.roots.backups.join("catalog.json")).unwrap();
+    let catalog = fx.roots.backups.join(CATALOG_DIR);
+    fs::remove_file(catalog.join(SNAPSHOT_FILE)).unwrap();
+    fs::remove_file(catalog.join(JOURNAL_FILE)).unwrap();
     let next = backups::create(fx.ctx(), "", None).unwrap();
     assert_eq!(next.id, 4, "first was {}", first.id);
-    // And when both are lost, ids still continue above the archives on disk.
-    fs::remove_file(fx.roots.backups.join("catalog.json")).unwrap();
-    fs::remove_file(fx.roots.backups.join("ids.json")).unwrap();
+    // And when all of it is lost, ids still continue above the archives on disk.
+    fs::remove_dir_all(&catalog).unwrap();
     assert_eq!(backups::create(fx.ctx(), "", None).unwrap().id, 5);
 }
 
@@ -126,7 +128,7 @@ fn reconciliation_adopts_archives_and_drops_missing_ones() {
     // An archive copied in from elsewhere, without a record.
     let orphan = "backup-20231224_1830_7.tar.gz";
     fs::copy(fx.roots.backups.join(&a.name), fx.roots.backups.join(orphan)).unwrap();
-    let catalog_before = fs::read(fx.roots.backups.join("catalog.json")).unwrap();
+    let catalog_before = fx.catalog_files();
 
     let page = backups::list(fx.ctx(), None, 10, 0).unwrap();
     assert_eq!(page.backups.iter().map(|b| b.id).collect::<Vec<_>>(), [a.id, 7]);
@@ -135,7 +137,7 @@ fn reconciliation_adopts_archives_and_drops_missing_ones() {
     assert_eq!((adopted.size, adopted.sha256.as_str()), (a.size, a.sha256.as_str()));
     assert_eq!(adopted.description, "");
     assert!(fx.warnings().iter().any(|w| w.contains("no archive")));
-    assert_eq!(fs::read(fx.roots.backups.join("catalog.json")).unwrap(), catalog_before, "a read wrote");
+    assert_eq!(fx.catalog_files(), catalog_before, "a read wrote");
 
     assert_eq!(backups::create(fx.ctx(), "", None).unwrap().id, 8);
 }
@@ -150,20 +152,36 @@ fn reads_write_nothing_and_leave_temporary_files_alone() {
     fs::create_dir(fx.roots.backups.join(".restore-3")).unwrap();
     fs::write(fx.roots.backups.join("catalog.json.tmp"), b"{").unwrap();
     let made = backups::create(fx.ctx(), "", None).unwrap();
-    assert_eq!(fx.backup_files(), [made.name.as_str(), "catalog.json", "ids.json"]);
+    assert_eq!(fx.backup_files(), [made.name.as_str(), CATALOG_DIR]);
 }
 
 #[test]
 fn a_corrupt_catalog_fails_reads_and_is_rebuilt_by_a_change() {
     let fx = Fixture::new();
     let made = backups::create(fx.ctx(), "described", None).unwrap();
-    fs::write(fx.roots.backups.join("catalog.json"), b"{not json").unwrap();
+    let catalog = fx.roots.backups.join(CATALOG_DIR);
+    fs::write(catalog.join(SNAPSHOT_FILE), b"{not json").unwrap();
     let err = backups::list(fx.ctx(), None, 10, 0).unwrap_err();
-    assert!(matches!(&err, PluginError::Storage(m) if m.contains("catalog.json is damaged")), "{err}");
+    assert!(matches!(&err, PluginError::Storage(m) if m.contains("snapshot is damaged")), "{err}");
     let second = backups::create(fx.ctx(), "", None).unwrap();
     assert_eq!(second.id, made.id + 1);
     let page = backups::list(fx.ctx(), None, 10, 0).unwrap();
     assert_eq!(page.total, 2);
-    assert!(fx.backup_files().iter().any(|n| n.starts_with("catalog.json.corrupt-")));
+    let aside: Vec<String> =
+        fs::read_dir(&catalog).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert!(aside.iter().any(|n| n.starts_with("snapshot.corrupt-")), "{aside:?}");
+    assert!(aside.iter().any(|n| n.starts_with("journal.corrupt-")), "{aside:?}");
     assert!(fx.warnings().iter().any(|w| w.contains("schedules are lost")));
+}
+
+#[test]
+fn a_corrupt_format_1_catalog_fails_reads_and_is_rebuilt_by_a_change() {
+    let fx = Fixture::new();
+    fx.write("data/x", b"x");
+    fs::write(fx.roots.backups.join(LEGACY_CATALOG_FILE), b"{not json").unwrap();
+    let err = backups::list(fx.ctx(), None, 10, 0).unwrap_err();
+    assert!(matches!(&err, PluginError::Storage(m) if m.contains("catalog.json is damaged")), "{err}");
+    backups::create(fx.ctx(), "", None).unwrap();
+    assert_eq!(backups::list(fx.ctx(), None, 10, 0).unwrap().total, 1);
+    assert!(fx.backup_files().iter().any(|n| n.starts_with("catalog.json.corrupt-")));
 }

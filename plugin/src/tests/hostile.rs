@@ -10,6 +10,7 @@ use tar::{EntryType, Header};
 
 use super::{Fixture, Tree};
 use crate::archive::manifest::{MANIFEST_FORMAT, Manifest, ManifestFile};
+use crate::catalog::CATALOG_DIR;
 use crate::error::PluginError;
 use crate::{backups, restore, verify};
 
@@ -112,9 +113,9 @@ fn assert_refused(fx: &Fixture, before: &Tree, id: u64, why: &str) {
     }
     assert_eq!(&fx.tree(), before, "restore of a refused archive changed files");
     let mut files_after = fx.backup_files();
-    files_after.retain(|n| n != "catalog.json" && n != "ids.json");
+    files_after.retain(|n| n != CATALOG_DIR);
     let mut expected = files_before;
-    expected.retain(|n| n != "catalog.json" && n != "ids.json");
+    expected.retain(|n| n != CATALOG_DIR);
     assert_eq!(files_after, expected, "staging was left behind");
     assert!(!fx.dir.path().join("evil").exists());
     let report = verify::verify(fx.ctx(), id).unwrap();
@@ -224,9 +225,7 @@ fn an_archive_whose_only_fault_is_a_recorded_digest_is_refused() {
     let (fx, before) = tenant();
     let good = backups::create(fx.ctx(), "", None).unwrap();
     let piece = good.layout.clone().unwrap().pieces[0].blake3.clone();
-    let catalog_path = fx.roots.backups.join("catalog.json");
-    let catalog = fs::read_to_string(&catalog_path).unwrap();
-    fs::write(&catalog_path, catalog.replace(&piece, &"0".repeat(64))).unwrap();
+    fx.edit_catalog(|text| text.replace(&piece, &"0".repeat(64)));
     assert_refused(
         &fx,
         &before,
@@ -236,7 +235,7 @@ fn an_archive_whose_only_fault_is_a_recorded_digest_is_refused() {
 
     // The record's SHA-256 is what a person checks with sha256sum: verify
     // holds the file to it.
-    fs::write(&catalog_path, catalog.replace(&good.sha256, &"0".repeat(64))).unwrap();
+    fx.edit_catalog(|text| text.replace(&"0".repeat(64), &piece).replace(&good.sha256, &"0".repeat(64)));
     let report = crate::verify::verify(fx.ctx(), good.id).unwrap();
     assert!(!report.ok);
     assert_eq!(

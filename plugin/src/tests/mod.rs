@@ -14,6 +14,7 @@ use std::path::Path;
 
 use tempfile::TempDir;
 
+use crate::catalog::{CATALOG_DIR, JOURNAL_FILE, SNAPSHOT_FILE};
 use crate::host::{Context, Host, LogLevel, Roots};
 
 /// 2024-01-03T12:00:00Z, a Wednesday.
@@ -109,6 +110,25 @@ impl Fixture {
             fs::read_dir(&self.roots.backups).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         names.sort();
         names
+    }
+
+    /// The catalog's snapshot and journal, as stored.
+    pub fn catalog_files(&self) -> [Option<Vec<u8>>; 2] {
+        let dir = self.roots.backups.join(CATALOG_DIR);
+        [SNAPSHOT_FILE, JOURNAL_FILE].map(|name| fs::read(dir.join(name)).ok())
+    }
+
+    /// Rewrites the catalog's snapshot and journal with `edit` (which must
+    /// keep every length, as the snapshot's index counts bytes).
+    pub fn edit_catalog(&self, edit: impl Fn(&str) -> String) {
+        let dir = self.roots.backups.join(CATALOG_DIR);
+        for name in [SNAPSHOT_FILE, JOURNAL_FILE] {
+            let path = dir.join(name);
+            let text = fs::read_to_string(&path).unwrap();
+            let edited = edit(&text);
+            assert_eq!(edited.len(), text.len(), "an edit changed the length of {name}");
+            fs::write(&path, edited).unwrap();
+        }
     }
 
     pub fn warnings(&self) -> Vec<String> {

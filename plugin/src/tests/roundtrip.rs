@@ -5,6 +5,7 @@ use std::process::Command;
 
 use super::{Fixture, random_bytes};
 use crate::archive::name::parse_archive_name;
+use crate::catalog::CATALOG_DIR;
 use crate::error::PluginError;
 use crate::{backups, restore, verify};
 
@@ -46,7 +47,7 @@ fn restore_brings_back_exactly_what_was_backed_up() {
     let bytes: u64 = before.values().flatten().map(|v| v.len() as u64).sum();
     assert_eq!((report.files, report.bytes), (files, bytes));
     // Nothing but the archive, the catalog and its id mark is left in backups/.
-    assert_eq!(fx.backup_files(), ["backup-20240103_1200_1.tar.gz", "catalog.json", "ids.json"]);
+    assert_eq!(fx.backup_files(), ["backup-20240103_1200_1.tar.gz", CATALOG_DIR]);
     let progress = fx.host.progress.borrow().clone();
     assert!(progress.len() >= 4 && progress.iter().all(|(done, total)| done <= total));
     assert!(progress.iter().any(|(done, total)| done == total && *total > 3 << 20));
@@ -98,7 +99,7 @@ fn failed_env_write_rolls_the_files_back() {
         "{err}"
     );
     assert_eq!(fx.tree(), current);
-    assert_eq!(fx.backup_files(), [backup.name.as_str(), "catalog.json", "ids.json"]);
+    assert_eq!(fx.backup_files(), [backup.name.as_str(), CATALOG_DIR]);
 }
 
 #[cfg(unix)]

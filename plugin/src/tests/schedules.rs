@@ -3,6 +3,7 @@
 use chrono::{DateTime, Datelike, Timelike, Weekday};
 
 use super::{Fixture, START};
+use crate::catalog::CATALOG_DIR;
 use crate::error::PluginError;
 use crate::records::{HoursChange, ScheduleInput, SchedulePatch};
 use crate::{backups, schedule};
@@ -130,5 +131,5 @@ fn a_failed_run_is_recorded() {
     let after = &schedule::list(fx.ctx(), 10, 0).unwrap().0[0];
     assert_eq!(after.last_error.as_deref(), Some(report.failed[0].message.as_str()));
     assert_eq!(after.next_run, Some(now + 3600));
-    assert_eq!(fx.backup_files(), ["catalog.json", "ids.json"], "a failed run left a partial archive");
+    assert_eq!(fx.backup_files(), [CATALOG_DIR], "a failed run left a partial archive");
 }
