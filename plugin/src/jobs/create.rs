@@ -13,7 +13,7 @@ use crate::archive::hashing::Progress;
 use crate::archive::join::{join, part_file};
 use crate::archive::name::job_folder_name;
 use crate::archive::plan::{Plan, plan};
-use crate::archive::write::{PartWritten, write_part};
+use crate::archive::write::{PartSpec, PartWritten, write_part};
 use crate::backups::{check_description, check_expiry};
 use crate::catalog::Catalog;
 use crate::error::{PluginError, Result};
@@ -35,6 +35,8 @@ pub struct CreateJob {
     pub schedule_id: Option<u64>,
     /// What each part writes.
     pub plan: Plan,
+    /// How long a piece of the archive may grow before the next starts.
+    pub piece_target: u64,
 }
 
 impl CreateJob {
@@ -69,7 +71,8 @@ impl CreateJob {
         let plan = plan(ctx, parts).inspect_err(|_| {
             let _ = remove_folder(&dir);
         })?;
-        Ok(CreateJob { id, created_at, description, expiry, schedule_id, plan })
+        let piece_target = plan.piece_target();
+        Ok(CreateJob { id, created_at, description, expiry, schedule_id, plan, piece_target })
     }
 
     /// How many parts the job has.
@@ -95,9 +98,13 @@ impl CreateJob {
         };
         let total = self.plan.content_bytes(index) + env.as_ref().map_or(0, |e| e.len() as u64);
         let progress = Progress::new(ctx.host, total);
-        let mtime = u64::try_from(self.created_at).unwrap_or(0);
-        let written =
-            write_part(ctx, &part_file(&job_dir(ctx, self.id), index), items, env.as_deref(), mtime, &progress)?;
+        let spec = PartSpec {
+            items,
+            env: env.as_deref(),
+            mtime: u64::try_from(self.created_at).unwrap_or(0),
+            piece_target: self.piece_target,
+        };
+        let written = write_part(ctx, &part_file(&job_dir(ctx, self.id), index), spec, &progress)?;
         progress.finish();
         Ok(written)
     }
