@@ -78,7 +78,9 @@ impl Runtime {
         let job_asked = Asked { id: asked.id, limit: None };
         let job =
             self.run_on_instance(inv, begin_op, job_asked, |p, s| on_parts(p, s, |p, s| begin(p, s, instances)))?;
+        crate::crash::crash_point("job-begun");
         let outcome = self.run_parts(inv, op, &job, instances, &progress).and_then(|outcomes| {
+            crate::crash::crash_point("job-parts-done");
             let finish_inv = Invocation { progress: progress.slot(job.parts as usize), ..inv.clone() };
             let finish_op = op.step(match op.name {
                 "create" => "finish-create",
