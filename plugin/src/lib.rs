@@ -18,6 +18,7 @@ pub mod cron_expr;
 pub mod error;
 pub mod fast_write;
 pub mod host;
+pub mod input;
 pub mod jobs;
 pub mod records;
 pub mod restore;

@@ -202,7 +202,7 @@ impl Backups {
         let before = Before::note(backups, &self.tenant.work().plugin_call_note());
         call(&self.runtime, &invocation).map_err(|err| {
             let _held = self.runtime.hold_tenant(self.tenant.root());
-            before.clean_after(&err);
+            before.clean_after(err.stopped_the_plugin());
             space.explain(err)
         })
     }

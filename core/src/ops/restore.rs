@@ -40,7 +40,7 @@ impl Backups {
             let before = Before::note(&dirs.backups, &self.tenant.work().plugin_call_note());
             let report = self.runtime.restore(&invocation, id).map_err(|err| {
                 let _held = self.runtime.hold_tenant(self.tenant.root());
-                before.clean_after(&err);
+                before.clean_after(err.stopped_the_plugin());
                 space.explain(err)
             })?;
             for folder in [&staged.data, &staged.public, &staged.translations] {

@@ -13,21 +13,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use wasmtime::Store;
 
 use super::distrust::{Asked, Distrusted};
-use super::operations::{Answer, Contract, Job, Operation, Parts};
+use super::error::CallError;
+use super::operations::{Answer, Contract, Job, JobSteps, Operation, Parts};
 use super::plugin::Plugin;
 use super::store::CallState;
-use super::{CallError, Invocation, ProgressFn, Runtime};
-use crate::tenant::TenantDirs;
-
-/// The steps of one kind of job, each calling the plugin's `parts`.
-pub(crate) struct JobSteps<B, F> {
-    /// The job operation (create, restore, verify).
-    pub(crate) op: Operation,
-    /// The `begin-*` call, given the number of instances.
-    pub(crate) begin: B,
-    /// The `finish-*` call.
-    pub(crate) finish: F,
-}
+use super::{Invocation, ProgressFn, Runtime};
 
 impl Runtime {
     /// The number of instances a create, restore or verify runs on: more
@@ -153,14 +143,6 @@ impl Runtime {
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| CallError::Storage("a part of the job did not run".to_string()))
     }
-}
-
-/// Whether `data`, `public` and `translations` of `dirs` hold nothing (a
-/// folder that cannot be read counts as not empty).
-pub(crate) fn content_folders_are_empty(dirs: &TenantDirs) -> bool {
-    [&dirs.data, &dirs.public, &dirs.translations]
-        .iter()
-        .all(|dir| std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none()))
 }
 
 /// Calls `call` with the instance's `parts` interface.

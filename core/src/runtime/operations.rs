@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use wasmtime::Store;
 
-use super::CallError;
+use super::error::CallError;
 use super::sandbox::TenantAccess;
 use super::store::CallState;
 use crate::model::{
@@ -71,6 +71,16 @@ pub(crate) trait Parts {
     fn finish_restore(&self, s: &mut Store<CallState>, job: &Job, outcomes: &[Vec<u8>]) -> Answer<RestoreReport>;
     fn finish_verify(&self, s: &mut Store<CallState>, job: &Job, outcomes: &[Vec<u8>]) -> Answer<VerifyReport>;
     fn abandon(&self, s: &mut Store<CallState>, job: &Job) -> Answer<()>;
+}
+
+/// The steps of one kind of job, each calling the plugin's `parts`.
+pub(crate) struct JobSteps<B, F> {
+    /// The job operation (create, restore, verify).
+    pub(crate) op: Operation,
+    /// The `begin-*` call, given the number of instances.
+    pub(crate) begin: B,
+    /// The `finish-*` call.
+    pub(crate) finish: F,
 }
 
 /// The functions of the `parts` interface, which a 1.1.0 plugin exports.

@@ -47,7 +47,7 @@ fn a_full_journal_is_compacted_into_a_new_snapshot() {
     let first = backups::create(fx.ctx(), "first", None).unwrap();
     let second = backups::create(fx.ctx(), "second", Some(START + 3600)).unwrap();
     let before = generation(&fx);
-    let long = "x".repeat(backups::MAX_DESCRIPTION_CHARS);
+    let long = "x".repeat(crate::input::MAX_DESCRIPTION_CHARS);
     let mut updates = 0;
     while generation(&fx) == before {
         backups::update(fx.ctx(), first.id, Some(&long), ExpiryChange::Keep).unwrap();

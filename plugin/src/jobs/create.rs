@@ -14,10 +14,10 @@ use crate::archive::join::{join, part_file};
 use crate::archive::name::job_folder_name;
 use crate::archive::plan::{Plan, plan};
 use crate::archive::write::{PartSpec, PartWritten, write_part};
-use crate::backups::{check_description, check_expiry};
 use crate::catalog::Catalog;
 use crate::error::{PluginError, Result};
 use crate::host::Context;
+use crate::input::{check_description, check_expiry};
 use crate::records::Backup;
 
 /// What every call of a create job needs to know.
