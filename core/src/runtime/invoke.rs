@@ -139,7 +139,7 @@ impl Runtime {
     }
 
     /// The error for an answer that breaks `rule`, naming the plugin.
-    fn violation(&self, op: Operation, rule: String) -> CallError {
+    pub(crate) fn violation(&self, op: Operation, rule: String) -> CallError {
         tracing::warn!(operation = op.name, "{} broke a rule of the host: {rule}", self.name);
         CallError::Violation { plugin: self.name.clone(), operation: op.name.to_string(), rule }
     }

@@ -108,6 +108,7 @@ impl Runtime {
         let outcomes: Vec<Mutex<Option<Vec<u8>>>> = (0..count).map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
         let failed = AtomicBool::new(false);
+        let held = AtomicUsize::new(0);
         let first_error: Mutex<Option<CallError>> = Mutex::new(None);
         let part_op = op.step("run-part");
         std::thread::scope(|scope| {
@@ -123,7 +124,20 @@ impl Runtime {
                         let answer = self.run_on_instance(&part_inv, part_op, Asked::default(), |p, s| {
                             on_parts(p, s, |parts, s| parts.run_part(s, job, part))
                         });
-                        match answer {
+                        let kept = answer.and_then(|outcome| {
+                            let total = held.fetch_add(outcome.len(), Ordering::Relaxed) + outcome.len();
+                            if total > MAX_OUTCOMES_TOTAL {
+                                return Err(self.violation(
+                                    part_op,
+                                    format!(
+                                        "its parts' outcomes add up to more than the {} MiB the host keeps for a job",
+                                        MAX_OUTCOMES_TOTAL >> 20
+                                    ),
+                                ));
+                            }
+                            Ok(outcome)
+                        });
+                        match kept {
                             Ok(outcome) => *lock(&outcomes[index]) = Some(outcome),
                             Err(err) => {
                                 failed.store(true, Ordering::Relaxed);
@@ -144,6 +158,11 @@ impl Runtime {
             .ok_or_else(|| CallError::Storage("a part of the job did not run".to_string()))
     }
 }
+
+/// Most bytes of outcomes the host keeps for one job, all parts together
+/// (the finish hands them all to one instance, whose memory is bounded
+/// anyway).
+const MAX_OUTCOMES_TOTAL: usize = 64 << 20;
 
 /// Calls `call` with the instance's `parts` interface.
 fn on_parts<T>(
