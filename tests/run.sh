@@ -39,7 +39,7 @@ KINESIS_PLUGIN_WASM="$v1_0_0" cargo test -p kinesis-backup --test conformance --
 KINESIS_TEST_JOBS=1 cargo test -p kinesis-backup --test conformance --test hostile_archives --quiet
 
 echo "==> benchmarks build"
-cargo bench --workspace --no-run --quiet
+cargo build --workspace --benches --profile dev --quiet
 
 echo "==> fuzzing the archive reader for a bounded time (KINESIS_FUZZ_SECONDS, default 60)"
 bash tests/fuzz.sh
