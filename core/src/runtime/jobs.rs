@@ -83,7 +83,7 @@ impl Runtime {
             })
         });
         if outcome.is_err() {
-            let abandoned = self.run_on_instance(inv, op.step("abandon"), Asked::default(), |p, s| {
+            let abandoned = self.run_on_instance(inv, op.abandon_step(), Asked::default(), |p, s| {
                 on_parts(p, s, |parts, s| parts.abandon(s, &job))
             });
             if let Err(err) = abandoned {

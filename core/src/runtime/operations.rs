@@ -147,6 +147,12 @@ impl Operation {
         Operation { name: step, long: true, mutates: false, access: self.access }
     }
 
+    /// `abandon` of a job of the operation `self`: a quick call, held to the
+    /// quick deadline, since it only removes what the job left.
+    pub(crate) const fn abandon_step(self) -> Operation {
+        Operation { name: "abandon", long: false, mutates: false, access: self.access }
+    }
+
     /// Every operation, in the contract's order.
     pub(crate) const ALL: [Operation; 12] = [
         Operation::CREATE,
