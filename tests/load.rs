@@ -113,7 +113,7 @@ fn client_loop(kind: usize, client: Client, tally: Arc<Tally>, until: Instant) {
 fn eight_clients_of_mixed_work_get_no_5xx_and_every_backup_verifies() {
     let seconds = std::env::var("KINESIS_LOAD_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
     let tenant = support::Tenant::new();
-    support::generate_tree(&tenant.dirs.public, 7, true);
+    support::generate_tree(&tenant.dirs.public, 7, true).expect("the generated tree");
     let server = Server::start(tenant.root());
     let root = server.root_client();
     assert_eq!(root.post("/backup/create", &json!({"uid": 1, "backup": {"description": "load seed"}})).status, 200);

@@ -33,10 +33,14 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "==> Rust tests (unit, conformance, hostile archives, limits, CLI, HTTP, embedding)"
 cargo test --workspace --no-fail-fast
 
-echo "==> conformance and hostile archives for contract 1.0.0, and in one instance"
+echo "==> conformance for contract 1.0.0, and in one instance"
 v1_0_0="$PWD/target/wasm-contract-1.0.0/wasm32-wasip2/release/kinesis_backup_plugin.wasm"
-KINESIS_PLUGIN_WASM="$v1_0_0" cargo test -p kinesis-backup --test conformance --test hostile_archives --quiet
-KINESIS_TEST_JOBS=1 cargo test -p kinesis-backup --test conformance --test hostile_archives --quiet
+KINESIS_PLUGIN_WASM="$v1_0_0" cargo test -p kinesis-backup --test conformance --quiet
+KINESIS_TEST_JOBS=1 cargo test -p kinesis-backup --test conformance --quiet
+
+echo "==> the Python plugin: build it (componentize-py in target/py-plugin-venv) and plugin check it"
+bash plugins/python-plain/build.sh "$PWD/target/python-plain.wasm"
+cargo run --quiet -- plugin check "$PWD/target/python-plain.wasm"
 
 echo "==> benchmarks build"
 cargo bench --workspace --no-run --quiet
