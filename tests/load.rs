@@ -39,7 +39,7 @@ fn some_backup(client: &Client, rng: &mut Rng) -> Option<u64> {
     if backups.is_empty() {
         return None;
     }
-    backups[(rng.next() % backups.len() as u64) as usize]["id"].as_u64()
+    backups[(rng.next_u64() % backups.len() as u64) as usize]["id"].as_u64()
 }
 
 fn client_loop(kind: usize, client: Client, tally: Arc<Tally>, until: Instant) {

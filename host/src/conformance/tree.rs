@@ -14,7 +14,7 @@ impl Rng {
     }
 
     /// The next number.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -25,7 +25,7 @@ impl Rng {
     pub fn bytes(&mut self, len: usize) -> Vec<u8> {
         let mut out = Vec::with_capacity(len + 8);
         while out.len() < len {
-            out.extend_from_slice(&self.next().to_le_bytes());
+            out.extend_from_slice(&self.next_u64().to_le_bytes());
         }
         out.truncate(len);
         out
@@ -49,7 +49,7 @@ pub fn generate_tree(root: &Path, seed: u64, big: bool) -> std::io::Result<()> {
     write(root.join("Grüße/日本語 ファイル.txt"), "こんにちは, Grüße, émoji 🎉\n".as_bytes())?;
     write(root.join("nested/deeper/notes.md"), format!("# notes {seed}\n").repeat(200).as_bytes())?;
     for i in 0..12 {
-        let len = (rng.next() % 20_000) as usize;
+        let len = (rng.next_u64() % 20_000) as usize;
         write(root.join(format!("nested/file-{i:02}.bin")), &rng.bytes(len))?;
     }
     if big {
