@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use kinesis_backup_core::runtime::{PluginSource, RELEASED_CONTRACTS, RuntimeOptions, inspect};
 
-use crate::conformance::{self, CASES, CaseOutcome, CheckOptions};
+use crate::conformance::{CASES, CaseOutcome, CheckOptions, Checker};
 
 use super::CliError;
 use super::output::{self, Output, json};
@@ -113,22 +113,20 @@ fn check(file: Option<PathBuf>, memory_mib: u32, out: Output) -> Result<ExitCode
         }
         text
     };
-    let report = conformance::check(&source, &options, CASES, |case| {
+    let checker = Checker::load(&source, &options).map_err(CliError::UnusablePlugin)?;
+    if !out.json {
+        println!("{} targets kinesis:backup@{}; {} cases:", checker.plugin, checker.contract, CASES.len());
+    }
+    let report = checker.run(CASES, |case| {
         if !out.json {
             println!("{}", line(case));
         }
-    })
-    .map_err(CliError::UnusablePlugin)?;
+    });
     let failed = report.failures().count();
     let message = if failed == 0 {
-        format!("{} targets kinesis:backup@{}: all {} cases passed", report.plugin, report.contract, CASES.len())
+        format!("all {} cases passed", CASES.len())
     } else {
-        format!(
-            "{} targets kinesis:backup@{}: {failed} of {} cases failed",
-            report.plugin,
-            report.contract,
-            CASES.len()
-        )
+        format!("{failed} of {} cases failed", CASES.len())
     };
     out.emit(&message, &[("check", json(&report))], str::to_string);
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })

@@ -29,7 +29,7 @@ use kinesis_backup_core::runtime::{Runtime, RuntimeOptions};
 use serde::Serialize;
 
 pub use fail::Outcome;
-pub use runner::check;
+pub use runner::{Checker, check};
 
 /// What a case runs against: a loaded runtime of the plugin and a fresh
 /// tenant.

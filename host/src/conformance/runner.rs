@@ -21,42 +21,71 @@ const MAX_REASON: usize = 1000;
 /// are stopped.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
+/// A plugin loaded for a check: what it is, and how to load it again for
+/// each case.
+pub struct Checker {
+    source: PluginSource,
+    options: CheckOptions,
+    // Holds the compiled plugin for the cases when no cache was given.
+    _own_cache: Option<tempfile::TempDir>,
+    /// The plugin, as the runtime describes it.
+    pub plugin: String,
+    /// The contract version it targets.
+    pub contract: &'static str,
+}
+
+impl Checker {
+    /// Loads `source`, failing when it is not a usable component.
+    pub fn load(source: &PluginSource, options: &CheckOptions) -> Result<Checker, LoadError> {
+        let mut options = options.clone();
+        // Every case loads the plugin again: compiled once, then from a cache.
+        let own_cache = match options.runtime.cache_dir {
+            Some(_) => None,
+            None => tempfile::Builder::new().prefix("kinesis-check-cache-").tempdir().ok(),
+        };
+        if let Some(dir) = &own_cache {
+            options.runtime.cache_dir = Some(dir.path().to_path_buf());
+        }
+        let first = Runtime::load(source.clone(), options.runtime.clone())?;
+        Ok(Checker {
+            source: source.clone(),
+            options,
+            _own_cache: own_cache,
+            plugin: first.describe(),
+            contract: first.contract_version(),
+        })
+    }
+
+    /// Runs `cases` one after the other, handing each outcome to `each` as
+    /// it comes.
+    pub fn run(&self, cases: &[Case], mut each: impl FnMut(&CaseOutcome)) -> Report {
+        let mut outcomes = Vec::with_capacity(cases.len());
+        for case in cases {
+            let started = Instant::now();
+            let outcome = run_case(&self.source, &self.options, case);
+            let outcome = CaseOutcome {
+                name: case.name,
+                checks: case.checks,
+                passed: outcome.is_ok(),
+                reason: outcome.err().map(cut),
+                millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            };
+            each(&outcome);
+            outcomes.push(outcome);
+        }
+        Report { plugin: self.plugin.clone(), contract: self.contract, cases: outcomes }
+    }
+}
+
 /// Loads `source` (failing when it is not a usable component), then runs
 /// `cases` one after the other, handing each outcome to `each` as it comes.
 pub fn check(
     source: &PluginSource,
     options: &CheckOptions,
     cases: &[Case],
-    mut each: impl FnMut(&CaseOutcome),
+    each: impl FnMut(&CaseOutcome),
 ) -> Result<Report, LoadError> {
-    let mut options = options.clone();
-    // Every case loads the plugin again: compiled once, then from a cache.
-    let own_cache = match options.runtime.cache_dir {
-        Some(_) => None,
-        None => tempfile::Builder::new().prefix("kinesis-check-cache-").tempdir().ok(),
-    };
-    if let Some(dir) = &own_cache {
-        options.runtime.cache_dir = Some(dir.path().to_path_buf());
-    }
-    let first = Runtime::load(source.clone(), options.runtime.clone())?;
-    let plugin = first.describe();
-    let contract = first.contract_version();
-    drop(first);
-    let mut outcomes = Vec::with_capacity(cases.len());
-    for case in cases {
-        let started = Instant::now();
-        let outcome = run_case(source, &options, case);
-        let outcome = CaseOutcome {
-            name: case.name,
-            checks: case.checks,
-            passed: outcome.is_ok(),
-            reason: outcome.err().map(cut),
-            millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        };
-        each(&outcome);
-        outcomes.push(outcome);
-    }
-    Ok(Report { plugin, contract, cases: outcomes })
+    Ok(Checker::load(source, options)?.run(cases, each))
 }
 
 /// Runs one case on its own thread with its own runtime and tenant.
