@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -113,12 +112,13 @@ fn plugin_check_fails_the_hostile_component_with_a_reason_per_case() {
 #[test]
 fn plugin_check_exits_2_for_a_file_that_is_no_component() {
     let tenant = support::Tenant::new();
-    let text = tenant.scratch("plugins").join("notes.wasm");
+    let plugins = tenant.scratch("plugins");
+    let text = plugins.join("notes.wasm");
     std::fs::write(&text, "this is not WebAssembly at all\n").unwrap();
     let (code, _, stderr, _) = plugin_check(&[text.to_str().unwrap()]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("WebAssembly magic bytes"), "{stderr}");
-    let missing = Path::new("/nonexistent/plugin.wasm");
+    let missing = plugins.join("nowhere").join("plugin.wasm");
     let (code, _, stderr, _) = plugin_check(&[missing.to_str().unwrap()]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("cannot read the plugin file"), "{stderr}");
