@@ -9,9 +9,10 @@
 #      the faces and the plugin, the conformance suite against the real
 #      component in wasmtime, hostile archives, runtime limits, the CLI, the
 #      HTTP API (each on loopback) and the embedding example,
-#   4. runs the conformance suite and the hostile archives again, against
-#      the default plugin built for contract 1.0.0 and with every create,
-#      restore and verify in one instance, and builds the benchmarks,
+#   4. runs the conformance suite again, against the default plugin built
+#      for contract 1.0.0 and with every create, restore and verify in one
+#      instance; builds the Python plugin (plugins/python-plain) and runs
+#      `plugin check` on it; and builds the benchmarks,
 #   5. fuzzes the plugin's archive reader (what restore and verify parse)
 #      for a bounded time from its checked-in corpus (tests/fuzz.sh installs
 #      cargo-fuzz when missing and uses the nightly toolchain for it only),
