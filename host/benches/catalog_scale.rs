@@ -91,42 +91,54 @@ fn main() {
         let (_, page) = server.get(&token, "/backup/fetch?uid=1&limit=50&offset=0");
         assert_eq!(page["amount"].as_u64(), Some(size), "{page}");
 
-        let list = measure(samples, |_| {
-            let (status, body) = server.get(&token, "/backup/fetch?uid=1&limit=50&offset=0");
-            assert_eq!((status, body["backups"].as_array().map(Vec::len)), (200, Some(50)));
-        });
-        let search = measure(samples, |_| {
-            let (status, body) = server.get(&token, "/backup/fetch?uid=1&limit=50&offset=0&filter=nightly");
-            assert_eq!((status, body["amount"].as_u64()), (200, Some(size / 10)), "{body}");
-        });
-        let get = measure(samples, |i| {
-            let id = spread(i, size);
-            let (status, body) = server.get(&token, &format!("/backup/fetch/one?uid=1&id={id}"));
-            assert_eq!((status, body["backup"]["id"].as_u64()), (200, Some(id)), "{body}");
-        });
-        let update = measure(samples, |i| {
-            let id = spread(i, size);
-            let description = if id.is_multiple_of(10) { "nightly run" } else { "checked" };
-            server.update(&token, id, description);
-        });
-        // The same calls on a runtime in this process, without HTTP.
-        let plugin_list = measure(samples, |_| {
-            let page = runtime.list(&invocation, None, 50, 0).expect("list");
-            assert_eq!((page.backups.len(), page.amount), (50, size));
-        });
-        let plugin_search = measure(samples, |_| {
-            let page = runtime.list(&invocation, Some("nightly"), 50, 0).expect("search");
-            assert_eq!(page.amount, size / 10);
-        });
-        let plugin_get = measure(samples, |i| {
-            let id = spread(i, size);
-            assert_eq!(runtime.get(&invocation, id).expect("get").id, id);
-        });
-        let plugin_update = measure(samples, |i| {
-            let id = spread(i, size);
-            let description = if id.is_multiple_of(10) { "nightly run" } else { "checked" };
-            runtime.update(&invocation, id, Some(description), ExpiryChange::Keep).expect("update");
-        });
+        // Each HTTP call is followed by the same call on a runtime in this
+        // process, so that both see the same load.
+        let (list, plugin_list) = measure_pairs(
+            samples,
+            |_| {
+                let (status, body) = server.get(&token, "/backup/fetch?uid=1&limit=50&offset=0");
+                assert_eq!((status, body["backups"].as_array().map(Vec::len)), (200, Some(50)));
+            },
+            |_| {
+                let page = runtime.list(&invocation, None, 50, 0).expect("list");
+                assert_eq!((page.backups.len(), page.amount), (50, size));
+            },
+        );
+        let (search, plugin_search) = measure_pairs(
+            samples,
+            |_| {
+                let (status, body) = server.get(&token, "/backup/fetch?uid=1&limit=50&offset=0&filter=nightly");
+                assert_eq!((status, body["amount"].as_u64()), (200, Some(size / 10)), "{body}");
+            },
+            |_| {
+                let page = runtime.list(&invocation, Some("nightly"), 50, 0).expect("search");
+                assert_eq!(page.amount, size / 10);
+            },
+        );
+        let (get, plugin_get) = measure_pairs(
+            samples,
+            |i| {
+                let id = spread(i, size);
+                let (status, body) = server.get(&token, &format!("/backup/fetch/one?uid=1&id={id}"));
+                assert_eq!((status, body["backup"]["id"].as_u64()), (200, Some(id)), "{body}");
+            },
+            |i| {
+                let id = spread(i + samples, size);
+                assert_eq!(runtime.get(&invocation, id).expect("get").id, id);
+            },
+        );
+        let (update, plugin_update) = measure_pairs(
+            samples,
+            |i| {
+                let id = spread(i, size);
+                server.update(&token, id, if id.is_multiple_of(10) { "nightly run" } else { "checked" });
+            },
+            |i| {
+                let id = spread(i + samples, size);
+                let description = if id.is_multiple_of(10) { "nightly run" } else { "checked" };
+                runtime.update(&invocation, id, Some(description), ExpiryChange::Keep).expect("update");
+            },
+        );
         println!("{size:>6} backups (first change adopting {} archives took {:.0} ms):", size - before, ms(adopted));
         let rows = [
             ("list", &list, &plugin_list),
@@ -172,18 +184,23 @@ fn spread(i: usize, size: u64) -> u64 {
     (i as u64).wrapping_mul(7919) % size + 1
 }
 
-/// Runs `call` `samples` times after a few unmeasured calls.
-fn measure(samples: usize, mut call: impl FnMut(usize)) -> Vec<Duration> {
+/// Runs `first` then `second`, `samples` times each after a few unmeasured
+/// calls, and times each.
+fn measure_pairs(
+    samples: usize,
+    mut first: impl FnMut(usize),
+    mut second: impl FnMut(usize),
+) -> (Vec<Duration>, Vec<Duration>) {
     for i in 0..5 {
-        call(i);
+        first(i);
+        second(i);
     }
-    (0..samples)
-        .map(|i| {
-            let started = Instant::now();
-            call(i + 5);
-            started.elapsed()
-        })
-        .collect()
+    let time = |call: &mut dyn FnMut(usize), i: usize| {
+        let started = Instant::now();
+        call(i);
+        started.elapsed()
+    };
+    (0..samples).map(|i| (time(&mut first, i + 5), time(&mut second, i + 5))).unzip()
 }
 
 /// A single-tenant `serve` process.

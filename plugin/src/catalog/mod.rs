@@ -13,9 +13,9 @@
 //!   expiry in the header give a list's total without a scan.
 //! - `journal`: every change since, appended as JSON lines and synced (see
 //!   [`journal`]), so that a change writes only what it changed. Once the
-//!   journal passes [`JOURNAL_LIMIT`] the next change folds it into a new
-//!   snapshot (temporary file, synced, renamed) and starts an empty journal
-//!   for the new generation. The journal also notes where each changed
+//!   journal passes its limit ([`journal_limit`]) the next change folds it
+//!   into a new snapshot (temporary file, synced, renamed) and starts an
+//!   empty journal for the new generation. The journal also notes where each changed
 //!   backup stands in the snapshot, so reads skip those lines without
 //!   looking them up.
 //! - `ids.json`: the id high-water mark, rewritten when ids are taken, so
@@ -80,9 +80,17 @@ use crate::records::{Backup, BackupPage, Schedule};
 
 /// Largest page `list` and `schedule-list` answer.
 pub const MAX_PAGE: u32 = 1000;
-/// Size past which the journal is folded into a new snapshot. Every call
-/// reads and parses the journal, so it is kept to one read.
-pub const JOURNAL_LIMIT: u64 = 64 << 10;
+/// Size past which the journal is folded into a new snapshot: a sixteenth
+/// of the snapshot, so that the snapshot rewritten by a compaction costs
+/// each change about the same however large the catalog, within
+/// [`JOURNAL_MIN`] and [`JOURNAL_MAX`] (every call parses the journal).
+pub fn journal_limit(snapshot_bytes: u64) -> u64 {
+    (snapshot_bytes / 16).clamp(JOURNAL_MIN, JOURNAL_MAX)
+}
+/// The smallest journal limit (one read).
+pub const JOURNAL_MIN: u64 = 64 << 10;
+/// The largest journal limit.
+pub const JOURNAL_MAX: u64 = 256 << 10;
 /// How often a read starts again when a compaction replaced the snapshot
 /// while it was being read.
 const READ_ATTEMPTS: usize = 5;
@@ -204,7 +212,8 @@ impl Catalog {
         }
         let entries = self.unsaved_entries()?;
         let lines = journal::encode(&entries)?;
-        if !self.stored || self.journal.whole_bytes + lines.len() as u64 > JOURNAL_LIMIT {
+        let limit = journal_limit(self.snapshot.as_ref().map_or(0, Snapshot::bytes));
+        if !self.stored || self.journal.whole_bytes + lines.len() as u64 > limit {
             self.compact()?;
         } else if !entries.is_empty() {
             let written = if self.journal.current {

@@ -243,6 +243,11 @@ impl Snapshot {
         Ok(Some(Opened::Current(Snapshot { header, file, path, body_start, head: bytes })))
     }
 
+    /// Bytes of the snapshot file.
+    pub fn bytes(&self) -> u64 {
+        self.body_start + self.header.sections.total()
+    }
+
     /// How many backups the snapshot holds.
     pub fn count(&self) -> u32 {
         self.header.backups

@@ -350,3 +350,10 @@ fn pages_merge_the_snapshot_with_changes_as_a_full_sort_would() {
     }
     assert!(catalog.backup(7, START).is_err() && catalog.backup(403, START).is_err());
 }
+
+#[test]
+fn the_journal_limit_follows_the_snapshot_within_bounds() {
+    assert_eq!(journal_limit(0), JOURNAL_MIN);
+    assert_eq!(journal_limit(2 << 20), 128 << 10);
+    assert_eq!(journal_limit(64 << 20), JOURNAL_MAX);
+}
