@@ -307,12 +307,12 @@ fn the_interactive_reference_is_served_by_the_binary() {
     let policy = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
     assert!(policy.contains("script-src 'self'") && policy.contains("connect-src 'self'"), "{policy}");
     let html = page.text().unwrap();
-    for script in ["/scalar/standalone.js", "/scalar/start.js"] {
-        assert!(html.contains(script), "{html}");
-        let asset = reqwest::blocking::get(format!("{base}{script}")).unwrap();
-        assert_eq!(asset.status(), 200, "{script}");
-        assert!(asset.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
-        assert!(asset.text().unwrap().len() > 100, "{script} is empty");
+    for (file, kind) in [("/scalar/reference.js", "text/javascript"), ("/scalar/reference.css", "text/css")] {
+        assert!(html.contains(file), "{html}");
+        let asset = reqwest::blocking::get(format!("{base}{file}")).unwrap();
+        assert_eq!(asset.status(), 200, "{file}");
+        assert!(asset.headers()["content-type"].to_str().unwrap().starts_with(kind));
+        assert!(asset.text().unwrap().len() > 100, "{file} is empty");
     }
     assert!(!html.contains("https://"), "the page loads nothing from other sites: {html}");
 }

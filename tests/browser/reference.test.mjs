@@ -1,9 +1,9 @@
-// The interactive API reference at /scalar, in a real browser: it draws the OpenAPI document of
-// the server from files the server serves itself, with no script errors and no request to any
-// other site.
+// The interactive API reference at /scalar, in a real browser: it draws every endpoint of the
+// server's OpenAPI document, signs in and sends a call from the page, with no script errors and
+// no request to any other site.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { launchBrowser, screenshot, startServer } from './harness.mjs';
+import { ROOT_PASSWORD, launchBrowser, screenshot, startServer } from './harness.mjs';
 
 describe('API reference', { timeout: 120_000 }, () => {
   let server;
@@ -25,14 +25,27 @@ describe('API reference', { timeout: 120_000 }, () => {
     await server?.stop();
   });
 
-  it('draws every group of endpoints from /openapi.json', async () => {
+  it('draws every endpoint of /openapi.json', async () => {
     await page.goto(`${server.base}/scalar`);
-    await page.getByText('Kinesis Backup HTTP API').first().waitFor();
-    for (const text of ['/backup/create', '/backup/activity', '/backup/schedule/fetch']) {
-      await page.getByText(text).first().waitFor({ state: 'attached' });
-    }
+    await page.getByRole('heading', { name: /Kinesis Backup HTTP API/ }).waitFor();
+    const doc = await (await fetch(`${server.base}/openapi.json`)).json();
+    const operations = Object.values(doc.paths).reduce((n, item) => n + Object.keys(item).length, 0);
+    assert.equal(await page.locator('section.operation').count(), operations);
     await screenshot(page, 'api-reference', { fullPage: false });
     assert.deepEqual(elsewhere, []);
+  });
+
+  it('signs in and sends a call from the page', async () => {
+    await page.locator('summary', { hasText: 'Sign in' }).click();
+    await page.getByLabel('Password').fill(ROOT_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForFunction(() => document.getElementById('token').value.length > 20);
+    const section = page.locator('section.operation', { has: page.locator('code', { hasText: /^\/backup\/activity$/ }) });
+    await section.getByRole('button', { name: /Send GET/ }).click();
+    await section.locator('pre.answer', { hasText: '200 OK' }).waitFor();
+    assert.match(await section.locator('pre.answer').textContent(), /"activity"/);
+    await section.scrollIntoViewIfNeeded();
+    await screenshot(page, 'api-reference-try', { fullPage: false });
   });
 
   it('raised no script errors or content security policy violations', () => {

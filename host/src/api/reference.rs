@@ -1,7 +1,7 @@
-//! The interactive API reference at `/scalar`: the Scalar API reference
-//! (vendored in `host/vendor/scalar/`, see its README) reading
-//! `/openapi.json`. Everything it needs is served by this binary; its
-//! policy allows no other site.
+//! The interactive API reference at `/scalar`: a small page of this
+//! binary's own (`reference/`) that reads `/openapi.json` and shows every
+//! endpoint with its parameters, body and answers, and sends any of them
+//! with a token. It loads nothing from other sites.
 
 use axum::extract::Path;
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
@@ -9,26 +9,30 @@ use axum::response::{IntoResponse, Response};
 
 use crate::http::response::ApiError;
 
-/// Scalar applies its styles inline; scripts, data and fonts come from here only.
-const POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-                      img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
-                      base-uri 'none'; object-src 'none'";
+/// Scripts, styles, data and fonts from this server only.
+const POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; \
+                      object-src 'none'";
 
 const PAGE: &str = include_str!("reference/page.html");
-const START: &str = include_str!("reference/start.js");
-const SCALAR: &str = include_str!("../../vendor/scalar/standalone.js");
+
+/// The page's script and stylesheet: name, content type, body.
+const FILES: &[(&str, &str, &str)] = &[
+    ("reference.js", "text/javascript; charset=utf-8", include_str!("reference/reference.js")),
+    ("reference.css", "text/css; charset=utf-8", include_str!("reference/reference.css")),
+];
 
 /// `GET /scalar`: the reference page.
 pub async fn page() -> Response {
     ([(CONTENT_TYPE, "text/html; charset=utf-8"), (CONTENT_SECURITY_POLICY, POLICY)], PAGE).into_response()
 }
 
-/// `GET /scalar/{name}`: the page's scripts.
+/// `GET /scalar/{name}`: the page's script and stylesheet.
 pub async fn asset(Path(name): Path<String>) -> Response {
-    let body = match name.as_str() {
-        "standalone.js" => SCALAR,
-        "start.js" => START,
-        _ => return ApiError::not_found(format!("no file {name:?} of the API reference")).into_response(),
-    };
-    ([(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "no-cache")], body).into_response()
+    match FILES.iter().find(|(file, _, _)| *file == name) {
+        Some((_, content_type, body)) => {
+            ([(CONTENT_TYPE, *content_type), (CACHE_CONTROL, "no-cache")], *body).into_response()
+        }
+        None => ApiError::not_found(format!("no file {name:?} of the API reference")).into_response(),
+    }
 }
