@@ -266,6 +266,11 @@ describe('pages people enjoy', { timeout: 420_000 }, () => {
       await page.locator('#schedules-body tr').first().waitFor();
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.equal(overflow, 0, `nothing scrolls sideways at ${size.name}`);
+      const row = page.locator('#schedules-body tr').first();
+      for (const name of [/^Edit /, /^Delete /]) {
+        const box = await row.getByRole('button', { name }).boundingBox();
+        assert.ok(box.x >= 0 && box.x + box.width <= size.width, `${name} at ${size.name} lies at ${box.x}+${box.width}`);
+      }
       await screenshot(page, `live-schedules-${size.name}`, { fullPage: false });
     }
     await page.setViewportSize({ width: 1280, height: 800 });

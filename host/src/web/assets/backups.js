@@ -13,7 +13,7 @@ const PAGE_SIZE = 20;
 const LISTED = 12;
 const state = {
   filter: '', offset: 0, amount: 0, backups: [], selected: new Map(), highlight: new Set(), loaded: false,
-  seen: new Set(), schedules: new Map(), drawn: '',
+  seen: new Set(), schedules: new Map(), drawn: '', markNew: false,
 };
 
 const table = document.getElementById('backups-table');
@@ -47,9 +47,10 @@ async function load() {
       return;
     }
     // Backups that arrived since the last look (a schedule's, another page's) are marked.
-    if (state.loaded) {
+    if (state.markNew) {
       for (const backup of state.backups) if (!state.seen.has(backup.id)) state.highlight.add(backup.id);
     }
+    state.markNew = false;
     for (const backup of state.backups) state.seen.add(backup.id);
     state.loaded = true;
     render();
@@ -415,6 +416,7 @@ selectAll.addEventListener('change', () => {
 // The backups or schedules changed elsewhere: a schedule made a backup, another page deleted one.
 document.addEventListener('kinesis:changed', async () => {
   await loadSchedules();
+  state.markNew = true;
   await load();
 });
 
