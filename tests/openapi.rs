@@ -114,7 +114,8 @@ fn check_object(
             problems.push(format!("{at}: the required field `{name}` is missing"));
         }
     }
-    let extra_allowed = open || matches!(schema.get("additionalProperties"), Some(Value::Bool(true) | Value::Object(_)));
+    let extra_allowed =
+        open || matches!(schema.get("additionalProperties"), Some(Value::Bool(true) | Value::Object(_)));
     for (name, field) in object {
         match properties.get(name) {
             Some(field_schema) => check(doc, field_schema, field, &format!("{at}.{name}"), problems),

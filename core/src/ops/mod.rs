@@ -229,7 +229,8 @@ impl Backups {
         self.check_quota()?;
         let started = std::time::Instant::now();
         let tracked = self.activity.start(OperationKind::Create, None);
-        let made = self.on_snapshot(tracked.progress(progress), |runtime, inv| runtime.create(inv, description, expiry));
+        let made =
+            self.on_snapshot(tracked.progress(progress), |runtime, inv| runtime.create(inv, description, expiry));
         tracked.finish(&made, made.as_ref().ok().map(|b| b.id), true);
         let backup = made?;
         tracing::info!("created backup {} in {} ms: {} bytes", backup.name, started.elapsed().as_millis(), backup.size);

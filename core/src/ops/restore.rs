@@ -9,9 +9,9 @@
 
 use std::time::Instant;
 
-use super::{Backups, OperationKind};
 use super::error::OpsError;
 use super::space::{Space, unpacked_size};
+use super::{Backups, OperationKind};
 use crate::model::RestoreReport;
 use crate::runtime::{Invocation, ProgressFn};
 use crate::tenant::journal::{self, Swap};

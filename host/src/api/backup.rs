@@ -9,7 +9,9 @@ use serde::Deserialize;
 use tokio_util::io::ReaderStream;
 use utoipa::ToSchema;
 
-use super::answers::{BackupAnswer, BackupsAnswer, BulkAnswer, BulkFailure, FileBytes, Message, RestoreAnswer, VerifyAnswer};
+use super::answers::{
+    BackupAnswer, BackupsAnswer, BulkAnswer, BulkFailure, FileBytes, Message, RestoreAnswer, VerifyAnswer,
+};
 use super::{Page, UidId, parse_time};
 use crate::auth::Caller;
 use crate::http::AppState;

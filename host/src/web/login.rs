@@ -148,9 +148,7 @@ pub async fn submit(
             page.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
             Ok(page)
         }
-        Err(_) => {
-            form_page(StatusCode::UNAUTHORIZED, &form.username, Some("Wrong username or password."), &form.next)
-        }
+        Err(_) => form_page(StatusCode::UNAUTHORIZED, &form.username, Some("Wrong username or password."), &form.next),
     }
 }
 
