@@ -6,6 +6,7 @@
 //! restore with its rollback, disk-full detection, and archive names
 //! checked before a file is opened.
 
+mod activity;
 mod admission;
 mod engine;
 mod error;
@@ -13,6 +14,7 @@ mod restore;
 mod snapshot;
 mod space;
 
+pub use activity::{Activity, ActivityReport, Operation, OperationKind};
 pub use admission::{Admission, FairQueue, Turn};
 pub use engine::{DataEngine, NoDatabase, WritesPaused};
 pub use error::{ErrorKind, OpsError, size_in_words};
@@ -50,6 +52,7 @@ pub struct Backups {
     clock: Arc<dyn Clock>,
     long_running: Mutex<()>,
     snapshots: AtomicU64,
+    activity: Arc<Activity>,
 }
 
 /// Limits on a tenant's backups; `None` is unlimited.
@@ -80,6 +83,7 @@ impl Backups {
     /// The backups of `tenant`, made by `runtime`, around the database
     /// `engine`, on the system clock.
     pub fn new(tenant: Tenant, runtime: Arc<Runtime>, engine: Arc<dyn DataEngine>) -> Backups {
+        let activity = Arc::new(Activity::after(tenant.recovery()));
         Backups {
             tenant,
             quota: Quota::default(),
@@ -89,6 +93,7 @@ impl Backups {
             clock: Arc::new(SystemClock),
             long_running: Mutex::new(()),
             snapshots: AtomicU64::new(0),
+            activity,
         }
     }
 
@@ -119,6 +124,11 @@ impl Backups {
     /// The loaded plugin.
     pub fn runtime(&self) -> &Runtime {
         &self.runtime
+    }
+
+    /// What the tenant's long operations are doing.
+    pub fn activity(&self) -> &Activity {
+        &self.activity
     }
 
     /// An invocation of the plugin on `dirs`.
@@ -218,7 +228,11 @@ impl Backups {
         let _running = self.begin_long()?;
         self.check_quota()?;
         let started = std::time::Instant::now();
-        let backup = self.on_snapshot(progress, |runtime, inv| runtime.create(inv, description, expiry))?;
+        let tracked = self.activity.start(OperationKind::Create, None);
+        let made =
+            self.on_snapshot(tracked.progress(progress), |runtime, inv| runtime.create(inv, description, expiry));
+        tracked.finish(&made, made.as_ref().ok().map(|b| b.id), true);
+        let backup = made?;
         tracing::info!("created backup {} in {} ms: {} bytes", backup.name, started.elapsed().as_millis(), backup.size);
         Ok(backup)
     }
@@ -235,12 +249,12 @@ impl Backups {
 
     /// Changes a backup's description and expiry.
     pub fn update(&self, id: u64, description: Option<&str>, expiry: ExpiryChange) -> Result<Backup, OpsError> {
-        Ok(self.runtime.update(&self.live(), id, description, expiry)?)
+        self.activity.change(Ok(self.runtime.update(&self.live(), id, description, expiry)?))
     }
 
     /// Deletes a backup and its archive.
     pub fn delete(&self, id: u64) -> Result<(), OpsError> {
-        Ok(self.runtime.delete(&self.live(), id)?)
+        self.activity.change(Ok(self.runtime.delete(&self.live(), id)?))
     }
 
     /// Deletes several backups (each id once); reports each.
@@ -260,8 +274,17 @@ impl Backups {
     pub fn verify(&self, id: u64, progress: Option<ProgressFn>) -> Result<VerifyReport, OpsError> {
         let size = self.get(id)?.size;
         let _turn = self.turn();
-        let invocation = Invocation { data_bytes: size, ..self.invocation(self.tenant.dirs().clone(), progress) };
-        match self.runtime.verify(&invocation, id) {
+        let tracked = self.activity.start(OperationKind::Verify, Some(id));
+        let invocation =
+            Invocation { data_bytes: size, ..self.invocation(self.tenant.dirs().clone(), tracked.progress(progress)) };
+        let checked = self.verify_with(&invocation, id);
+        tracked.finish(&checked, None, false);
+        checked
+    }
+
+    /// Runs the plugin's check of backup `id`.
+    fn verify_with(&self, invocation: &Invocation, id: u64) -> Result<VerifyReport, OpsError> {
+        match self.runtime.verify(invocation, id) {
             // A verify reads without holding changes back: when the backup
             // was deleted meanwhile, that is what the caller hears.
             Err(CallError::Storage(message)) => match self.get(id) {
@@ -292,7 +315,7 @@ impl Backups {
 
     /// Adds a schedule.
     pub fn schedule_create(&self, input: &ScheduleInput) -> Result<Schedule, OpsError> {
-        Ok(self.runtime.schedule_create(&self.live(), input)?)
+        self.activity.change(Ok(self.runtime.schedule_create(&self.live(), input)?))
     }
 
     /// A page of schedules.
@@ -302,12 +325,12 @@ impl Backups {
 
     /// Changes a schedule.
     pub fn schedule_update(&self, id: u64, patch: &SchedulePatch) -> Result<Schedule, OpsError> {
-        Ok(self.runtime.schedule_update(&self.live(), id, patch)?)
+        self.activity.change(Ok(self.runtime.schedule_update(&self.live(), id, patch)?))
     }
 
     /// Removes a schedule; its backups stay.
     pub fn schedule_delete(&self, id: u64) -> Result<(), OpsError> {
-        Ok(self.runtime.schedule_delete(&self.live(), id)?)
+        self.activity.change(Ok(self.runtime.schedule_delete(&self.live(), id)?))
     }
 
     /// Runs what is due at `now`; `None` when a due schedule must wait
@@ -319,12 +342,20 @@ impl Backups {
     /// expired backups.
     pub fn tick(&self, now: DateTime<Utc>) -> Result<Option<TickReport>, OpsError> {
         if !self.any_due(now)? {
-            return Ok(Some(self.runtime.schedule_tick(&self.live(), now)?));
+            let report = self.runtime.schedule_tick(&self.live(), now)?;
+            if !report.expired.is_empty() {
+                self.activity.changed();
+            }
+            return Ok(Some(report));
         }
         let Ok(_running) = self.begin_long() else {
             return Ok(None);
         };
-        self.on_snapshot(None, |runtime, inv| runtime.schedule_tick(inv, now)).map(Some)
+        let tracked = self.activity.start(OperationKind::Scheduled, None);
+        let ticked = self.on_snapshot(tracked.progress(None), |runtime, inv| runtime.schedule_tick(inv, now));
+        let made = ticked.as_ref().ok().and_then(|report| report.created.first().map(|b| b.id));
+        tracked.finish(&ticked, made, true);
+        ticked.map(Some)
     }
 
     /// Whether an enabled schedule is due at `now`.
