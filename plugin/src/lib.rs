@@ -17,6 +17,7 @@ pub mod clock;
 pub mod cron_expr;
 pub mod error;
 pub mod fast_write;
+pub mod folders;
 pub mod host;
 pub mod input;
 pub mod jobs;

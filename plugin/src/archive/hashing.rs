@@ -215,9 +215,10 @@ impl<R: Read> Read for HashingReader<'_, R> {
     }
 }
 
-/// Size and SHA-256 of a whole file, read in large pieces.
-pub fn sha256_file(path: &Path) -> io::Result<(u64, String)> {
-    let mut reader = HashingReader::new(File::open(path)?, Hashes { sha256: true, blake3: false }, None);
+/// Size and SHA-256 of a whole file, read in large pieces; `progress`,
+/// when given, advances by the bytes read.
+pub fn sha256_file(path: &Path, progress: Option<&Progress>) -> io::Result<(u64, String)> {
+    let mut reader = HashingReader::new(File::open(path)?, Hashes { sha256: true, blake3: false }, progress);
     let mut buf = vec![0u8; IO_BUFFER];
     while reader.read(&mut buf)? != 0 {}
     let digest = reader.finish();

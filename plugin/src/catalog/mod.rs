@@ -433,7 +433,7 @@ impl Catalog {
                 continue;
             }
             let path = ctx.roots.backups.join(name);
-            let (size, sha256) = sha256_file(&path).map_err(|e| PluginError::io("read", &path, &e))?;
+            let (size, sha256) = sha256_file(&path, None).map_err(|e| PluginError::io("read", &path, &e))?;
             ctx.warn(&format!("archive {name} had no record; adopted as backup {id}"));
             self.unsaved.backups.insert(*id);
             self.changed.insert(

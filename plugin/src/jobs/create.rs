@@ -4,7 +4,6 @@
 //! folder. [`add_backup`] runs the same steps in one instance.
 
 use std::fs;
-use std::io;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -16,6 +15,7 @@ use crate::archive::plan::{Plan, plan};
 use crate::archive::write::{PartSpec, PartWritten, write_part};
 use crate::catalog::Catalog;
 use crate::error::{PluginError, Result};
+use crate::folders::remove_tree;
 use crate::host::Context;
 use crate::input::{check_description, check_expiry};
 use crate::records::Backup;
@@ -66,10 +66,10 @@ impl CreateJob {
         parts: u32,
     ) -> Result<CreateJob> {
         let dir = job_dir(ctx, id);
-        remove_folder(&dir)?;
+        remove_tree(&dir)?;
         fs::create_dir(&dir).map_err(|e| PluginError::io("create", &dir, &e))?;
         let plan = plan(ctx, parts).inspect_err(|_| {
-            let _ = remove_folder(&dir);
+            let _ = remove_tree(&dir);
         })?;
         let piece_target = plan.piece_target();
         Ok(CreateJob { id, created_at, description, expiry, schedule_id, plan, piece_target })
@@ -132,7 +132,7 @@ impl CreateJob {
             schedule_id: self.schedule_id,
             layout: Some(written.layout),
         };
-        if let Err(err) = remove_folder(&dir) {
+        if let Err(err) = remove_tree(&dir) {
             ctx.warn(&format!("backup {} is complete, but its job folder stays: {err}", self.id));
         }
         ctx.info(&format!("created backup {} ({}, {} bytes)", self.id, backup.name, backup.size));
@@ -150,7 +150,7 @@ impl CreateJob {
 
     /// Removes the job's folder.
     pub fn abandon(&self, ctx: Context) {
-        if let Err(err) = remove_folder(&job_dir(ctx, self.id)) {
+        if let Err(err) = remove_tree(&job_dir(ctx, self.id)) {
             ctx.warn(&format!("could not clean up after the create of backup {}: {err}", self.id));
         }
     }
@@ -179,12 +179,4 @@ pub fn add_backup(
 
 fn job_dir(ctx: Context, id: u64) -> PathBuf {
     ctx.roots.backups.join(job_folder_name(id))
-}
-
-fn remove_folder(dir: &std::path::Path) -> Result<()> {
-    match fs::remove_dir_all(dir) {
-        Ok(()) => Ok(()),
-        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(err) => Err(PluginError::io("remove", dir, &err)),
-    }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::archive::hashing::{Digested, Hashes, HashingReader, Progress};
+use crate::archive::hashing::{Digested, Hashes, Progress, sha256_file};
 use crate::archive::layout::{ArchiveLayout, PieceRole};
 use crate::archive::read::{
     ArchiveCheck, Discard, ExtractSink, PieceContents, Span, check_contents, piece_digest_problem, read_span,
@@ -128,7 +128,8 @@ impl ReadJob {
             )));
         }
         let mut problems = Vec::new();
-        let mut pieces: Vec<PieceContents> = outcomes.iter().flat_map(|o| o.contents.iter().cloned()).collect();
+        let mut tail_contents = None;
+        let mut pieces: Vec<&PieceContents> = outcomes.iter().flat_map(|o| o.contents.iter()).collect();
         match &self.layout {
             Some(layout) => {
                 for (part, outcome) in outcomes.iter().enumerate() {
@@ -152,7 +153,7 @@ impl ReadJob {
                 let progress = Progress::new(ctx.host, tail.length);
                 let (contents, digest) = read_span(&span, Hashes::BLAKE3, Hashes::BLAKE3, &mut Discard, &progress)?;
                 problems.extend(piece_digest_problem(layout, tail_index, &digest));
-                pieces.push(contents);
+                tail_contents = Some(contents);
             }
             None => {
                 let sha256 = outcomes[0].digests.first().and_then(|d| d.sha256.clone()).unwrap_or_default();
@@ -164,6 +165,7 @@ impl ReadJob {
                 }
             }
         }
+        pieces.extend(tail_contents.as_ref());
         let mut check = check_contents(&pieces, self.id);
         if pieces.iter().any(|p| p.damage.is_some()) {
             problems.clear();
@@ -221,12 +223,10 @@ impl ReadJob {
 /// `recorded` one.
 pub fn recorded_sha256_problem(ctx: Context, path: &std::path::Path, recorded: &str) -> Result<Option<String>> {
     let failed = |e: std::io::Error| PluginError::io("read", path, &e);
-    let file = std::fs::File::open(path).map_err(failed)?;
-    let progress = Progress::new(ctx.host, file.metadata().map_err(failed)?.len());
-    let mut reader = HashingReader::new(file, Hashes { sha256: true, blake3: false }, Some(&progress));
-    std::io::copy(&mut reader, &mut std::io::sink()).map_err(failed)?;
+    let size = std::fs::metadata(path).map_err(failed)?.len();
+    let progress = Progress::new(ctx.host, size);
+    let (_, sha256) = sha256_file(path, Some(&progress)).map_err(failed)?;
     progress.finish();
-    let sha256 = reader.finish().sha256.unwrap_or_default();
     Ok((!recorded.is_empty() && !sha256.eq_ignore_ascii_case(recorded))
         .then(|| format!("the archive's SHA-256 is {sha256}, but {recorded} was recorded when it was made")))
 }
