@@ -22,6 +22,8 @@
 # against a replacement plugin instead of the default one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A test run builds once: incremental caches would only take disk.
+export CARGO_INCREMENTAL=0
 
 echo "==> installing browser-test dependencies when missing"
 bash tests/browser/install.sh
