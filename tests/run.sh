@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Kinesis Backup, from nothing on a fresh machine:
 #   1. installs what the browser tests need when it is missing (Debian's
-#      chromium, the npm packages in tests/browser),
+#      chromium, the npm packages in tests/browser), and s3s-fs (the
+#      S3-compatible server the offsite tests run on loopback),
 #   2. checks the habits: `cargo fmt --check`, and `cargo clippy` with
 #      warnings as errors over every target (the benchmark and the example
 #      included, so they cannot rot unnoticed),
@@ -24,6 +25,9 @@ cd "$(dirname "$0")/.."
 
 echo "==> installing browser-test dependencies when missing"
 bash tests/browser/install.sh
+
+echo "==> installing the S3-compatible server of the offsite tests when missing"
+bash tests/install_s3s.sh
 
 echo "==> formatting and lints"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true

@@ -60,7 +60,9 @@ impl Server {
         Server::launch(root, &[], args)
     }
 
-    fn launch(root: &Path, env: &[(&str, &str)], args: &[&str]) -> Server {
+    /// Starts a server on `root` with extra environment variables and
+    /// command-line arguments.
+    pub fn launch(root: &Path, env: &[(&str, &str)], args: &[&str]) -> Server {
         let log = root.with_file_name(format!(
             "{}-server-{}.log",
             root.file_name().and_then(|n| n.to_str()).unwrap_or("tenant"),

@@ -9,6 +9,8 @@
 mod admission;
 mod engine;
 mod error;
+mod import;
+mod offsite;
 mod restore;
 mod snapshot;
 mod space;
@@ -16,6 +18,7 @@ mod space;
 pub use admission::{Admission, FairQueue, Turn};
 pub use engine::{DataEngine, NoDatabase, WritesPaused};
 pub use error::{ErrorKind, OpsError, size_in_words};
+pub use import::ImportStaging;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
@@ -26,11 +29,13 @@ use crate::model::{
     Backup, BackupPage, ExpiryChange, Schedule, ScheduleInput, SchedulePage, SchedulePatch, TickReport, VerifyReport,
     is_archive_name,
 };
+use crate::offsite::Offsite;
 use crate::runtime::{CallError, Clock, Invocation, ProgressFn, Runtime, SystemClock};
 use crate::tenant::leftovers::Before;
 use crate::tenant::safe_files::{OpenedFile, SafeOpenError, open_regular};
 use crate::tenant::tree_copy::tree_size;
 use crate::tenant::{Tenant, TenantDirs};
+use offsite::Change;
 use snapshot::Snapshot;
 
 /// Most ids one [`Backups::delete_many`] takes.
@@ -50,6 +55,7 @@ pub struct Backups {
     clock: Arc<dyn Clock>,
     long_running: Mutex<()>,
     snapshots: AtomicU64,
+    offsite: Option<Offsite>,
 }
 
 /// Limits on a tenant's backups; `None` is unlimited.
@@ -89,6 +95,7 @@ impl Backups {
             clock: Arc::new(SystemClock),
             long_running: Mutex::new(()),
             snapshots: AtomicU64::new(0),
+            offsite: None,
         }
     }
 
@@ -217,9 +224,11 @@ impl Backups {
     ) -> Result<Backup, OpsError> {
         let _running = self.begin_long()?;
         self.check_quota()?;
+        self.adopt_newest_remote()?;
         let started = std::time::Instant::now();
         let backup = self.on_snapshot(progress, |runtime, inv| runtime.create(inv, description, expiry))?;
         tracing::info!("created backup {} in {} ms: {} bytes", backup.name, started.elapsed().as_millis(), backup.size);
+        self.offsite_after(Change::Created(&backup));
         Ok(backup)
     }
 
@@ -235,12 +244,21 @@ impl Backups {
 
     /// Changes a backup's description and expiry.
     pub fn update(&self, id: u64, description: Option<&str>, expiry: ExpiryChange) -> Result<Backup, OpsError> {
-        Ok(self.runtime.update(&self.live(), id, description, expiry)?)
+        let backup = self.runtime.update(&self.live(), id, description, expiry)?;
+        self.offsite_after(Change::Updated(&backup));
+        Ok(backup)
     }
 
-    /// Deletes a backup and its archive.
+    /// Deletes a backup and its archive, and its offsite copy.
     pub fn delete(&self, id: u64) -> Result<(), OpsError> {
-        Ok(self.runtime.delete(&self.live(), id)?)
+        match self.runtime.delete(&self.live(), id) {
+            Ok(()) => {
+                self.offsite_after(Change::Deleted(id));
+                Ok(())
+            }
+            Err(CallError::NotFound(_)) if self.delete_remote_only(id) => Ok(()),
+            Err(err) => Err(err.into()),
+        }
     }
 
     /// Deletes several backups (each id once); reports each.
@@ -258,6 +276,7 @@ impl Backups {
 
     /// Re-reads a backup's archive and checks it.
     pub fn verify(&self, id: u64, progress: Option<ProgressFn>) -> Result<VerifyReport, OpsError> {
+        self.ensure_local(id)?;
         let size = self.get(id)?.size;
         let _turn = self.turn();
         let invocation = Invocation { data_bytes: size, ..self.invocation(self.tenant.dirs().clone(), progress) };
@@ -276,6 +295,7 @@ impl Backups {
     /// comes from the record and must have the archive shape; the file is
     /// opened without following links.
     pub fn open_archive(&self, id: u64) -> Result<(Backup, OpenedFile), OpsError> {
+        self.ensure_local(id)?;
         let backup = self.get(id)?;
         if !is_archive_name(&backup.name, backup.id) {
             return Err(OpsError::Io(format!(
@@ -319,12 +339,19 @@ impl Backups {
     /// expired backups.
     pub fn tick(&self, now: DateTime<Utc>) -> Result<Option<TickReport>, OpsError> {
         if !self.any_due(now)? {
-            return Ok(Some(self.runtime.schedule_tick(&self.live(), now)?));
+            let report = self.runtime.schedule_tick(&self.live(), now)?;
+            self.offsite_after(Change::Ticked(&report));
+            return Ok(Some(report));
         }
         let Ok(_running) = self.begin_long() else {
             return Ok(None);
         };
-        self.on_snapshot(None, |runtime, inv| runtime.schedule_tick(inv, now)).map(Some)
+        if let Err(err) = self.adopt_newest_remote() {
+            tracing::warn!("the newest offsite backup could not be fetched before the schedule runs: {err}");
+        }
+        let report = self.on_snapshot(None, |runtime, inv| runtime.schedule_tick(inv, now))?;
+        self.offsite_after(Change::Ticked(&report));
+        Ok(Some(report))
     }
 
     /// Whether an enabled schedule is due at `now`.

@@ -24,6 +24,7 @@ impl Backups {
     /// restore of the tenant runs.
     pub fn restore(&self, id: u64, progress: Option<ProgressFn>) -> Result<RestoreReport, OpsError> {
         let _running = self.begin_long()?;
+        self.ensure_local(id)?;
         let started = Instant::now();
         let dirs = self.tenant.dirs();
         let restore_dirs = self.tenant.work().restore();

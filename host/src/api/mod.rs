@@ -5,6 +5,7 @@ pub mod backup;
 pub mod data;
 pub mod files;
 pub mod schedule;
+pub mod upload;
 pub mod user;
 
 use axum::Router;
@@ -30,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/backup/delete/bulk", post(backup::delete_bulk))
         .route("/backup/download", get(backup::download))
         .route("/backup/verify", get(backup::verify))
+        .route("/backup/upload", post(upload::upload).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/backup/offsite/retry", post(backup::offsite_retry))
         .route("/backup/schedule/create", post(schedule::create))
         .route("/backup/schedule/fetch", get(schedule::fetch))
         .route("/backup/schedule/update", patch(schedule::update))

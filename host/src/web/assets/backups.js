@@ -1,5 +1,6 @@
-// The Backups page: the table with search and pages, the create dialog, per-row description,
-// expiry, download, restore and delete, and bulk delete. Everything goes through the JSON API.
+// The Backups page: the table with search and pages, the create dialog, uploads, per-row
+// description, expiry, download, restore, delete and offsite retry, and bulk delete. Everything
+// goes through the JSON API.
 import {
   api, confirmAction, debounce, expiryOf, fill, formatBytes, notify, showFormError,
   showTime, toLocalInput, uid, utcText, withElapsed, withProgressDialog, wireCloseButtons, wirePager,
@@ -72,6 +73,7 @@ function renderRow(backup) {
   });
   row.querySelector('[data-field="description"]').title = backup.description;
   row.querySelector('[data-field="size"]').title = `${backup.size} bytes · SHA-256 ${backup.sha256}`;
+  showOffsite(row, backup);
   showTime(row.querySelector('[data-field="created"]'), backup.created_at);
   showTime(row.querySelector('[data-field="expiry"]'), backup.expiry, 'Never');
   const checkbox = row.querySelector('.row-select');
@@ -117,7 +119,52 @@ const rowActions = {
   expiry: openExpiry,
   restore,
   delete: remove,
+  'retry-offsite': retryOffsite,
 };
+
+// ----- offsite copies and uploads
+
+const OFFSITE_WORDS = { none: '—', pending: 'Pending', copied: 'Copied', failed: 'Failed' };
+
+/** The offsite cell: the state, why it failed, a retry button, and whether only the bucket has it. */
+function showOffsite(row, backup) {
+  const cell = row.querySelector('[data-field="offsite"]');
+  const words = OFFSITE_WORDS[backup.offsite] ?? backup.offsite;
+  cell.textContent = backup.local === false ? `${words} (offsite only)` : words;
+  cell.title = backup.offsite_reason ?? (backup.local === false ? 'Fetched from offsite storage on restore or download' : '');
+  cell.dataset.state = backup.offsite;
+  row.querySelector('[data-action="retry-offsite"]').hidden = backup.offsite !== 'failed';
+  for (const action of ['description', 'expiry']) {
+    row.querySelector(`[data-action="${action}"]`).hidden = backup.local === false;
+  }
+}
+
+async function retryOffsite(backup) {
+  try {
+    await api('POST', '/backup/offsite/retry', { body: { id: backup.id } });
+    notify('ok', `The offsite copy of ${backup.name} is being made again.`);
+  } catch (error) {
+    notify('error', `Could not retry the offsite copy of ${backup.name}: ${error.message}`);
+  }
+  await load();
+}
+
+const uploadFile = document.getElementById('upload-file');
+uploadFile.addEventListener('change', async () => {
+  const file = uploadFile.files[0];
+  uploadFile.value = '';
+  if (!file) return;
+  try {
+    const answer = await withProgressDialog(`Uploading and checking ${file.name}…`,
+      () => api('POST', '/backup/upload', { query: { description: `uploaded ${file.name}` }, raw: file }));
+    state.offset = 0;
+    state.highlight = answer.backup.id;
+    notify('ok', `${file.name} was checked and added as ${answer.backup.name}.`);
+  } catch (error) {
+    notify('error', `${file.name} was not added: ${error.message}`);
+  }
+  await load();
+});
 
 // ----- create
 

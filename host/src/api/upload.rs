@@ -1,0 +1,81 @@
+//! `POST /backup/upload?uid=N[&description=TEXT]`: an archive sent as the
+//! request body (streamed to disk, never held in memory) becomes a new
+//! backup once the core has checked it completely. The body has its own
+//! size limit (`serve --upload-limit`), far above the JSON endpoints' 1 MiB:
+//! an announced larger body is refused at once, one that grows past it
+//! while streaming is cut off; either answers 413 and keeps nothing. An
+//! archive that fails its checks answers 422 and keeps nothing.
+
+use axum::body::{Body, BodyDataStream};
+use axum::extract::State;
+use axum::http::header::CONTENT_LENGTH;
+use axum::http::{HeaderMap, StatusCode};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use tokio::io::AsyncWriteExt;
+
+use crate::auth::Caller;
+use crate::http::AppState;
+use crate::http::extract::ApiQuery;
+use crate::http::response::{ApiError, ApiResult, Reply};
+use kinesis_backup_core::ops::OpsError;
+
+/// Query of an upload.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadQuery {
+    uid: u64,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+/// Longest a refused upload is read and dropped before the 413 answer, so
+/// that a client still sending receives it.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// `POST /backup/upload`.
+pub async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<UploadQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    caller.root(query.uid)?;
+    let limit = state.upload_limit;
+    let too_large = || ApiError::from(OpsError::TooLarge { limit });
+    let announced = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if announced.is_some_and(|len| len > limit) {
+        drain(body.into_data_stream()).await;
+        return Err(too_large());
+    }
+    let staging = state.ops(|backups| backups.import_begin()).await?;
+    let failed = |err| ApiError::from(staging.write_failure(err));
+    let mut file = tokio::fs::File::create(staging.path()).await.map_err(failed)?;
+    let mut stream = body.into_data_stream();
+    let mut written = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|err| ApiError::bad_request(format!("the upload broke off: {err}")))?;
+        written += chunk.len() as u64;
+        if written > limit {
+            drop(file);
+            drop(staging);
+            drain(stream).await;
+            return Err(too_large());
+        }
+        file.write_all(&chunk).await.map_err(failed)?;
+    }
+    file.sync_all().await.map_err(failed)?;
+    drop(file);
+    if written == 0 {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "the request body is empty; send the archive as the body"));
+    }
+    let description = query.description.unwrap_or_else(|| "uploaded".to_owned());
+    let backup = state.ops(move |backups| backups.import(staging, &description).map(|b| backups.listed(b))).await?;
+    Ok(Reply::ok("Backup uploaded").with("backup", backup))
+}
+
+/// Reads and drops what the client is still sending, briefly.
+async fn drain(mut stream: BodyDataStream) {
+    let _ = tokio::time::timeout(DRAIN_TIME, async { while let Some(Ok(_)) = stream.next().await {} }).await;
+}
