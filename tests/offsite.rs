@@ -10,7 +10,7 @@ mod support;
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -49,14 +49,12 @@ fn remote_files(s3: &S3Server) -> Vec<String> {
     s3.files(FOLDER).into_iter().filter(|name| name.starts_with("backup-")).collect()
 }
 
-/// A server on `root` copying to `s3`, with quick retries.
-fn serve(root: &Path, s3: &S3Server, args: &[&str]) -> Server {
+/// A server on `root` copying to `s3`, with quick retries and `serve_args`.
+fn serve(root: &Path, s3: &S3Server, serve_args: &[&str]) -> Server {
     let env = s3.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let target = target();
-    let mut all = vec!["--offsite", target.as_str(), "--offsite-retry-ms", "300"];
-    all.extend_from_slice(args);
-    Server::launch(root, &env, &all)
+    Server::launch(root, &env, &["--offsite", target.as_str(), "--offsite-retry-ms", "300"], serve_args)
 }
 
 /// Waits until backup `id` shows offsite state `want`; returns the record.
@@ -90,7 +88,8 @@ fn a_create_is_copied_and_deletes_reach_the_bucket() {
     assert_eq!(remote_files(&s3), [name.clone(), format!("{name}.json")]);
     let copy = std::fs::read(s3.path(FOLDER, &name)).unwrap();
     assert_eq!(copy, std::fs::read(tenant.dirs.backups.join(&name)).unwrap(), "the copy is the archive");
-    let record: Value = serde_json::from_slice(&std::fs::read(s3.path(FOLDER, &format!("{name}.json"))).unwrap()).unwrap();
+    let record: Value =
+        serde_json::from_slice(&std::fs::read(s3.path(FOLDER, &format!("{name}.json"))).unwrap()).unwrap();
     assert_eq!((record["id"].as_u64(), record["sha256"].clone()), (Some(id), first["sha256"].clone()));
 
     // A changed description reaches the record.
@@ -282,15 +281,18 @@ fn uploads_are_checked_completely_before_they_are_listed() {
     // A download kept aside, its backup deleted since.
     let made = client.create_backup("kept aside");
     let made_id = made["id"].as_u64().unwrap();
-    let response = client.request(reqwest::Method::GET, &format!("/backup/download?uid=1&id={made_id}")).send().unwrap();
+    let name = made["name"].as_str().unwrap().to_owned();
+    let response =
+        client.request(reqwest::Method::GET, &format!("/backup/download?uid=1&id={made_id}")).send().unwrap();
     assert_eq!(response.status(), 200);
     let good = response.bytes().unwrap().to_vec();
     assert_eq!(client.delete(&format!("/backup/delete?uid=1&id={made_id}")).status, 200);
 
-    let upload = |body: Vec<u8>| {
-        let path = "/backup/upload?uid=1&description=from%20elsewhere";
-        client.send_raw(client.request(reqwest::Method::POST, path).body(body))
+    let upload_as = |name: &str, body: Vec<u8>| {
+        let path = format!("/backup/upload?uid=1&name={name}&description=from%20elsewhere");
+        client.send_raw(client.request(reqwest::Method::POST, &path).body(body))
     };
+    let upload = |body: Vec<u8>| upload_as(&name, body);
     let archives = |dir: &Path| -> Vec<String> {
         support::http::file_names(dir).into_iter().filter(|name| name.ends_with(".tar.gz")).collect()
     };
@@ -314,14 +316,21 @@ fn uploads_are_checked_completely_before_they_are_listed() {
     assert_eq!(answer.status, 413, "{}", answer.body);
     nothing_left("an upload over the limit");
 
+    let answer = upload_as("shop.tar.gz", good.clone());
+    assert_eq!(answer.status, 400, "an upload names its archive: {}", answer.body);
+    nothing_left("an upload without an archive name");
+
     let answer = upload(good.clone());
     assert_eq!(answer.status, 200, "{}", answer.body);
     let backup = &answer.body["backup"];
     assert_eq!(backup["description"], "from elsewhere");
     assert_eq!(backup["size"].as_u64(), Some(good.len() as u64));
+    assert_eq!(backup["name"], name.as_str());
     let id = backup["id"].as_u64().unwrap();
-    assert!(id > made_id, "an upload never reuses an id: {id}");
+    assert_eq!(id, made_id, "an archive comes back as its own backup");
     assert_eq!(client.backup_ids(), [id]);
+    let again = upload(good.clone());
+    assert_eq!(again.status, 422, "a backup that exists is not uploaded twice: {}", again.body);
     let verify = client.get(&format!("/backup/verify?uid=1&id={id}"));
     assert_eq!(verify.body["verify"]["ok"], true, "{}", verify.body);
     wait_offsite(&client, id, "copied", Duration::from_secs(60));
@@ -330,14 +339,15 @@ fn uploads_are_checked_completely_before_they_are_listed() {
     server.stop();
 
     // The command line's import checks the same way.
-    let file = tenant.scratch("upload").join("backup.tar.gz");
+    kb_ok(tenant.root(), &s3, &[], &["backup", "delete", &id.to_string()]);
+    let file = tenant.scratch("upload").join(&name);
     std::fs::write(&file, hostile(&good)).unwrap();
     let refused = kb(tenant.root(), &s3, &[], &["backup", "import", file.to_str().unwrap()]);
     assert_eq!(refused.status.code(), Some(1), "{}", String::from_utf8_lossy(&refused.stderr));
     std::fs::write(&file, &good).unwrap();
     let imported = kb_ok(tenant.root(), &s3, &[], &["backup", "import", file.to_str().unwrap()]);
     assert_eq!(imported["backup"]["offsite"], "copied", "{imported}");
-    assert!(imported["backup"]["id"].as_u64().unwrap() > id);
+    assert_eq!(imported["backup"]["id"].as_u64(), Some(id));
 }
 
 /// Peak resident memory of process `pid` in KiB (VmHWM).

@@ -24,9 +24,9 @@ impl std::fmt::Debug for EncryptTo {
 impl EncryptTo {
     /// Parses an age X25519 recipient, `age1…`.
     pub fn parse(text: &str) -> Result<EncryptTo, OffsiteError> {
-        Recipient::from_str(text.trim()).map(EncryptTo).map_err(|err| {
-            OffsiteError::Config(format!("{text:?} is not an age X25519 recipient (age1…): {err}"))
-        })
+        Recipient::from_str(text.trim())
+            .map(EncryptTo)
+            .map_err(|err| OffsiteError::Config(format!("{text:?} is not an age X25519 recipient (age1…): {err}")))
     }
 
     /// A writer that encrypts into `output`; call [`finish_encryption`] at

@@ -17,7 +17,12 @@ use super::{OffsiteError, Remote};
 use crate::tenant::files::sync_dir;
 
 /// Fetches `record`'s archive into `backups`, through `scratch`.
-pub(super) fn fetch(remote: &Remote, scratch: &Path, backups: &Path, record: &RemoteRecord) -> Result<(), OffsiteError> {
+pub(super) fn fetch(
+    remote: &Remote,
+    scratch: &Path,
+    backups: &Path,
+    record: &RemoteRecord,
+) -> Result<(), OffsiteError> {
     static FETCHES: AtomicU64 = AtomicU64::new(0);
     let backup = &record.backup;
     let local = |what: &str, err: std::io::Error| OffsiteError::Local(format!("{what}: {err}"));

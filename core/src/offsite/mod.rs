@@ -343,11 +343,11 @@ impl Offsite {
     }
 
     /// Queues the removal of backup `id`'s remote copy (a delete or an
-    /// expiry); a copy not yet made is dropped. Answers whether there was
-    /// anything offsite to remove.
+    /// expiry), also of a copy still queued or being made. Answers whether
+    /// there was anything offsite to remove.
     pub fn remove(&self, id: u64) -> bool {
         self.change(|state| {
-            let queued = state.tasks.remove(&id).filter(|task| task.job != Job::Copy);
+            let queued = state.tasks.remove(&id);
             let known = state.remote.get(&id).cloned();
             let (backup, encrypted) = match (known, queued) {
                 (Some(record), _) => (record.backup, record.encrypted),
@@ -413,7 +413,8 @@ impl Offsite {
     /// stay in use.
     pub fn refresh_listing(&self, max_age: Duration) {
         let listed_at = lock(&self.shared.state).listed_at;
-        let fresh = listed_at.is_some_and(|at| Utc::now().signed_duration_since(at).to_std().is_ok_and(|d| d < max_age));
+        let fresh =
+            listed_at.is_some_and(|at| Utc::now().signed_duration_since(at).to_std().is_ok_and(|d| d < max_age));
         if fresh {
             return;
         }
@@ -483,7 +484,12 @@ impl Offsite {
             if left.is_zero() {
                 return false;
             }
-            state = self.shared.wake.wait_timeout(state, left.min(Duration::from_millis(200))).unwrap_or_else(PoisonError::into_inner).0;
+            state = self
+                .shared
+                .wake
+                .wait_timeout(state, left.min(Duration::from_millis(200)))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
     }
 
@@ -504,4 +510,27 @@ fn read_record(store: &RemoteStore, file: &str, name: &str) -> Result<RemoteReco
         return Err(OffsiteError::Remote(format!("{file} does not describe the archive {name}")));
     }
     Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_double_up_to_the_longest() {
+        let policy = RetryPolicy::default();
+        let waits: Vec<u64> = (1..=8).map(|n| policy.wait_after(n).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60]);
+    }
+
+    #[test]
+    fn settings_give_a_configuration_per_tenant() {
+        let host = OffsiteSettings { url: Some("s3://bucket/prefix".into()), ..OffsiteSettings::default() };
+        let own = OffsiteSettings { recipient: Some("age1nope".into()), ..OffsiteSettings::default() };
+        assert!(OffsiteSettings::default().config_for("acme").unwrap().is_none());
+        let config = host.config_for("acme").unwrap().unwrap();
+        assert_eq!(config.target.tenant_folder(&config.tenant).as_ref(), "prefix/acme");
+        assert!(matches!(host.overridden_by(&own).config_for("acme"), Err(OffsiteError::Config(_))));
+        assert!(matches!(host.config_for("../up"), Err(OffsiteError::Config(_))));
+    }
 }

@@ -84,7 +84,11 @@ impl RemoteStore {
             .with_retry(retry)
             .build()
             .map_err(|err| OffsiteError::Config(format!("cannot use {}: {err}", target.describe(tenant))))?;
-        Ok(RemoteStore { store: Arc::new(store), folder: target.tenant_folder(tenant), described: target.describe(tenant) })
+        Ok(RemoteStore {
+            store: Arc::new(store),
+            folder: target.tenant_folder(tenant),
+            described: target.describe(tenant),
+        })
     }
 
     /// `s3://BUCKET/PREFIX/TENANT`.
@@ -94,7 +98,7 @@ impl RemoteStore {
 
     /// The key of `file` in the tenant's folder.
     fn key(&self, file: &str) -> ObjectPath {
-        self.folder.child(file)
+        self.folder.clone().join(file)
     }
 
     /// The objects directly in the tenant's folder.

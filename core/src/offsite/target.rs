@@ -82,7 +82,10 @@ mod tests {
         let folder = target.tenant_folder("acme");
         assert_eq!(folder.as_ref(), "kinesis/prod/acme");
         let name = "backup-20300131_1200_7.tar.gz";
-        assert_eq!(folder.child(archive_file(name, true).as_str()).as_ref(), "kinesis/prod/acme/backup-20300131_1200_7.tar.gz.age");
+        assert_eq!(
+            folder.clone().join(archive_file(name, true).as_str()).as_ref(),
+            "kinesis/prod/acme/backup-20300131_1200_7.tar.gz.age"
+        );
         assert_eq!(archive_file(name, false), name);
         assert_eq!(record_file(name), "backup-20300131_1200_7.tar.gz.json");
         assert_eq!(name_of_record("backup-20300131_1200_7.tar.gz.json"), Some(name));

@@ -58,7 +58,8 @@ fn run(shared: Arc<Shared>) {
             return;
         };
         drop(working);
-        let wait = (at - Utc::now()).to_std().unwrap_or_default().clamp(Duration::from_millis(10), Duration::from_secs(60));
+        let wait =
+            (at - Utc::now()).to_std().unwrap_or_default().clamp(Duration::from_millis(10), Duration::from_secs(60));
         let _ = shared.wake.wait_timeout(state, wait);
     }
 }
@@ -68,7 +69,12 @@ pub(super) fn run_due(shared: &Arc<Shared>, remote: &Remote) {
     let now = Utc::now();
     let due: Vec<(u64, Task)> = {
         let state = lock(&shared.state);
-        state.tasks.iter().filter(|(_, t)| !t.gave_up && t.not_before.is_none_or(|at| at <= now)).map(|(id, t)| (*id, t.clone())).collect()
+        state
+            .tasks
+            .iter()
+            .filter(|(_, t)| !t.gave_up && t.not_before.is_none_or(|at| at <= now))
+            .map(|(id, t)| (*id, t.clone()))
+            .collect()
     };
     for (id, task) in due {
         attempt(shared, remote, id, task);
@@ -119,7 +125,12 @@ fn attempt(shared: &Shared, remote: &Remote, id: u64, task: Task) {
                 let policy = remote.config.retry;
                 if current.attempts >= policy.attempts {
                     current.gave_up = true;
-                    tracing::error!(backup = id, "offsite {:?} failed {} times, giving up: {err}", task.job, current.attempts);
+                    tracing::error!(
+                        backup = id,
+                        "offsite {:?} failed {} times, giving up: {err}",
+                        task.job,
+                        current.attempts
+                    );
                 } else {
                     let wait = policy.wait_after(current.attempts);
                     current.not_before = Some(Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default());
@@ -140,9 +151,11 @@ fn attempt(shared: &Shared, remote: &Remote, id: u64, task: Task) {
 fn copy(shared: &Shared, remote: &Remote, task: &Task) -> Result<Option<RemoteRecord>, OffsiteError> {
     let backup = &task.backup;
     let path = shared.backups.join(&backup.name);
-    let file = File::options().read(true).custom_flags(no_follow()).open(&path).map_err(|err| {
-        OffsiteError::Local(format!("cannot read {}: {err}", path.display()))
-    })?;
+    let file = File::options()
+        .read(true)
+        .custom_flags(no_follow())
+        .open(&path)
+        .map_err(|err| OffsiteError::Local(format!("cannot read {}: {err}", path.display())))?;
     let encrypt_to = remote.config.encrypt_to.clone();
     let encrypted = encrypt_to.is_some();
     let key = archive_file(&backup.name, encrypted);

@@ -108,6 +108,9 @@ pub enum OpsError {
     /// An offsite operation was asked for without an offsite target.
     #[error("no offsite target is configured for this tenant (serve --offsite s3://BUCKET/PREFIX)")]
     NoOffsite,
+    /// An upload was not given an archive name.
+    #[error("{0}")]
+    ImportName(String),
     /// An uploaded archive failed its checks; nothing was kept.
     #[error("the uploaded archive was refused, nothing was kept: {0}")]
     ImportRefused(String),
@@ -147,7 +150,7 @@ impl OpsError {
                 OffsiteError::Mismatch { .. } | OffsiteError::Crypto(_) => ErrorKind::Unusable,
                 OffsiteError::Remote(_) | OffsiteError::Local(_) => ErrorKind::Internal,
             },
-            OpsError::NoOffsite => ErrorKind::BadInput,
+            OpsError::NoOffsite | OpsError::ImportName(_) => ErrorKind::BadInput,
             OpsError::ImportRefused(_) => ErrorKind::Unusable,
             OpsError::TooLarge { .. } => ErrorKind::TooLarge,
             OpsError::Tenant(TenantError::Locked(_)) => ErrorKind::Busy,

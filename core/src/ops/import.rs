@@ -1,11 +1,13 @@
 //! Uploads: an archive made elsewhere (another machine, a download kept
-//! aside) added to the tenant's backups. The archive is written to a
-//! folder of its own under `ROOT/.kinesis/import-…/`, given the next free
-//! id and an archive name, and checked completely there by the plugin's
-//! verify (manifest, every hash, the rules against hostile archives) with
-//! that folder as the plugin's `backups`. Only an archive that passes is
-//! moved into `backups/`, where the catalog adopts it; anything else is
-//! refused and the folder removed, so nothing of it is ever listed.
+//! aside) added back to the tenant's backups. An archive belongs to its
+//! backup (its manifest names the id), so it comes back under its own
+//! archive name `backup-YYYYMMDD_HHMM_ID.tar.gz`, given with the upload.
+//! It is written to a folder of its own under `ROOT/.kinesis/import-…/` and
+//! checked completely there by the plugin's verify (manifest, every hash,
+//! the rules against hostile archives) with that folder as the plugin's
+//! `backups`. Only an archive that passes is moved into `backups/`, where
+//! the catalog adopts it; anything else is refused and the folder removed,
+//! so nothing of it is ever listed.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -13,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::offsite::Change;
 use super::{Backups, OpsError};
-use crate::model::{Backup, ExpiryChange};
+use crate::model::{Backup, ExpiryChange, archive_id};
 use crate::runtime::CallError;
 use crate::tenant::files::{available_bytes, is_disk_full, remove_any, sync_dir};
 
@@ -67,8 +69,16 @@ impl Backups {
     }
 
     /// Writes all of `reader` to a fresh place, refusing more than `limit`
-    /// bytes, and imports it (the command line's `backup import`).
-    pub fn import_from(&self, reader: &mut dyn Read, limit: Option<u64>, description: &str) -> Result<Backup, OpsError> {
+    /// bytes, and imports it as archive `name` (the command line's
+    /// `backup import`).
+    pub fn import_from(
+        &self,
+        reader: &mut dyn Read,
+        limit: Option<u64>,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<Backup, OpsError> {
+        import_id(name)?;
         let staging = self.import_begin()?;
         let mut file = std::fs::File::create(staging.path()).map_err(|err| staging.write_failure(err))?;
         let allowed = limit.unwrap_or(u64::MAX);
@@ -79,18 +89,35 @@ impl Backups {
         }
         file.flush().and_then(|()| file.sync_all()).map_err(|err| staging.write_failure(err))?;
         drop(file);
-        self.import(staging, description)
+        self.import(staging, name, description)
     }
 
-    /// Checks the archive written to `staging` completely and adds it as a
-    /// new backup with `description`, or refuses it leaving nothing behind.
-    pub fn import(&self, staging: ImportStaging, description: &str) -> Result<Backup, OpsError> {
+    /// Checks the archive written to `staging` completely and adds it under
+    /// its archive `name` with `description` (by default the one its
+    /// offsite record has, else `uploaded`), or refuses it leaving nothing
+    /// behind. A backup with its id must not exist already.
+    pub fn import(&self, staging: ImportStaging, name: &str, description: Option<&str>) -> Result<Backup, OpsError> {
+        let id = import_id(name)?;
         let _running = self.begin_long()?;
-        let id = self.next_free_id()?;
-        let name = format!("backup-{}_{id}.tar.gz", self.clock.now().format("%Y%m%d_%H%M"));
+        if self.local_archive_ids().contains(&id) || self.get(id).is_ok() {
+            return Err(OpsError::ImportRefused(format!("backup {id} exists already")));
+        }
+        let record = self.offsite.as_ref().and_then(|offsite| offsite.remote_record(id));
+        if let Some(record) = record.as_ref().filter(|record| record.backup.name != name) {
+            return Err(OpsError::ImportRefused(format!(
+                "backup {id} is {} in the offsite copies, not {name}",
+                record.backup.name
+            )));
+        }
+        let already_offsite = record.is_some();
+        let description = description
+            .map(str::to_owned)
+            .or_else(|| record.map(|record| record.backup.description))
+            .unwrap_or_else(|| "uploaded".to_owned());
         let checking = staging.dir.join("backups");
-        let staged = checking.join(&name);
-        std::fs::rename(&staging.file, &staged).map_err(|err| OpsError::Io(format!("cannot stage the upload: {err}")))?;
+        let staged = checking.join(name);
+        std::fs::rename(&staging.file, &staged)
+            .map_err(|err| OpsError::Io(format!("cannot stage the upload: {err}")))?;
         let size = std::fs::metadata(&staged).map(|meta| meta.len()).unwrap_or(0);
         let dirs = crate::tenant::TenantDirs { backups: checking, ..self.tenant.dirs().clone() };
         let invocation = crate::runtime::Invocation { data_bytes: size, ..self.invocation(dirs, None) };
@@ -112,13 +139,13 @@ impl Backups {
             return Err(OpsError::ImportRefused(problems.join("; ")));
         }
         let backups = &self.tenant.dirs().backups;
-        let dest = backups.join(&name);
+        let dest = backups.join(name);
         if dest.exists() {
             return Err(OpsError::Io(format!("{name} already exists in backups/")));
         }
         std::fs::rename(&staged, &dest).map_err(|err| OpsError::Io(format!("cannot move the upload: {err}")))?;
         let _ = sync_dir(backups);
-        let backup = match self.runtime.update(&self.live(), id, Some(description), ExpiryChange::Keep) {
+        let backup = match self.runtime.update(&self.live(), id, Some(&description), ExpiryChange::Keep) {
             Ok(backup) => backup,
             Err(err) => {
                 let _ = std::fs::remove_file(&dest);
@@ -126,20 +153,18 @@ impl Backups {
             }
         };
         tracing::info!("imported backup {} ({} bytes)", backup.name, backup.size);
-        self.offsite_after(Change::Created(&backup));
+        if !already_offsite {
+            self.offsite_after(Change::Created(&backup));
+        }
         Ok(backup)
     }
+}
 
-    /// An id above every local archive, every offsite copy, and every
-    /// backup this host has made.
-    fn next_free_id(&self) -> Result<u64, OpsError> {
-        let noted = crate::tenant::id_note::highest(&self.tenant.work().id_note());
-        let local = self.local_archive_ids().into_iter().max().unwrap_or(0).max(noted);
-        let remote = self
-            .offsite
-            .as_ref()
-            .and_then(|offsite| offsite.remote_records().iter().map(|record| record.backup.id).max())
-            .unwrap_or(0);
-        local.max(remote).checked_add(1).ok_or_else(|| OpsError::Io("no backup id is left".into()))
-    }
+/// The id of archive `name`, which must have the archive shape.
+fn import_id(name: &str) -> Result<u64, OpsError> {
+    archive_id(name).ok_or_else(|| {
+        OpsError::ImportName(format!(
+            "{name:?} is not an archive name; give the archive's own name, backup-YYYYMMDD_HHMM_ID.tar.gz"
+        ))
+    })
 }

@@ -13,7 +13,6 @@ use super::{Backups, OpsError, PAGE};
 use crate::model::{Backup, ExpiryChange, ListedBackup, ListedPage, OffsiteStatus, TickReport, archive_id};
 use crate::offsite::{Mode, Offsite, OffsiteConfig};
 use crate::runtime::CallError;
-use crate::tenant::id_note;
 
 /// How long a listing of the bucket is trusted before a list lists it again.
 const LISTING_AGE: Duration = Duration::from_secs(60);
@@ -176,19 +175,9 @@ impl Backups {
         self.ensure_local(newest)
     }
 
-    /// Notes the ids of new backups, and queues what a successful create,
-    /// tick, update or delete means offsite.
+    /// Queues what a successful create, tick, update or delete means
+    /// offsite.
     pub(crate) fn offsite_after(&self, change: Change<'_>) {
-        let made = match &change {
-            Change::Created(backup) => Some(backup.id),
-            Change::Ticked(report) => report.created.iter().map(|backup| backup.id).max(),
-            Change::Updated(_) | Change::Deleted(_) => None,
-        };
-        if let Some(id) = made
-            && let Err(err) = id_note::raise(&self.tenant.work().id_note(), id)
-        {
-            tracing::warn!("cannot note backup id {id}: {err}");
-        }
         let Some(offsite) = &self.offsite else { return };
         match change {
             Change::Created(backup) => offsite.copy(backup),

@@ -105,11 +105,6 @@ impl WorkDirs {
         self.root.join("offsite.json")
     }
 
-    /// The highest backup id the host has seen made.
-    pub fn id_note(&self) -> PathBuf {
-        self.root.join("ids.json")
-    }
-
     /// Where remote copies are fetched to before they are checked and moved
     /// into `backups/`.
     pub fn offsite_scratch(&self) -> PathBuf {
@@ -133,7 +128,9 @@ impl WorkDirs {
         self.restore().root.exists()
             || self.plugin_call_note().exists()
             || std::fs::read_dir(&self.root).is_ok_and(|entries| {
-                entries.flatten().any(|e| e.file_name().to_str().is_some_and(|n| Self::is_scratch_name(n) && n != OFFSITE_SCRATCH_DIR))
+                entries.flatten().any(|e| {
+                    e.file_name().to_str().is_some_and(|n| Self::is_scratch_name(n) && n != OFFSITE_SCRATCH_DIR)
+                })
             })
     }
 

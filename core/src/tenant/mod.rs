@@ -16,7 +16,6 @@ pub mod env;
 pub mod env_file;
 pub mod files;
 pub mod hosting;
-pub mod id_note;
 pub mod journal;
 pub mod layout;
 pub mod leftovers;
@@ -127,7 +126,9 @@ impl Tenant {
                     Ok(()) => {
                         tracing::info!(path = %entry.path().display(), "removed scratch space left by an earlier run")
                     }
-                    Err(err) => tracing::warn!(path = %entry.path().display(), "cannot remove old scratch space: {err}"),
+                    Err(err) => {
+                        tracing::warn!(path = %entry.path().display(), "cannot remove old scratch space: {err}")
+                    }
                 }
             }
         }

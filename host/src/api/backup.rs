@@ -42,15 +42,15 @@ pub async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body)
     caller.root(body.uid)?;
     let expiry = body.backup.expiry.as_deref().map(|text| parse_time("backup.expiry", text)).transpose()?;
     let description = body.backup.description.unwrap_or_default();
-    let backup = state.ops(move |backups| backups.create(&description, expiry, None).map(|b| backups.listed(b))).await?;
+    let backup =
+        state.ops(move |backups| backups.create(&description, expiry, None).map(|b| backups.listed(b))).await?;
     Ok(Reply::ok("Backup created").with("backup", backup))
 }
 
 /// `GET /backup/fetch`: a page of backups, newest first, and `amount`.
 pub async fn fetch(State(state): State<AppState>, caller: Caller, ApiQuery(page): ApiQuery<Page>) -> ApiResult {
     caller.root(page.uid)?;
-    let found =
-        state.ops(move |backups| backups.list_listed(page.filter.as_deref(), page.limit, page.offset)).await?;
+    let found = state.ops(move |backups| backups.list_listed(page.filter.as_deref(), page.limit, page.offset)).await?;
     Ok(Reply::ok("Backups fetched").with("backups", found.backups).with("amount", found.amount))
 }
 
@@ -205,7 +205,11 @@ pub struct RetryBody {
 }
 
 /// `POST /backup/offsite/retry`: copy a backup offsite again now.
-pub async fn offsite_retry(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<RetryBody>) -> ApiResult {
+pub async fn offsite_retry(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<RetryBody>,
+) -> ApiResult {
     caller.root(body.uid)?;
     let backup = state.ops(move |backups| backups.offsite_retry(body.id)).await?;
     Ok(Reply::ok(format!("Offsite copy of backup {} queued", body.id)).with("backup", backup))

@@ -1,6 +1,7 @@
-//! `POST /backup/upload?uid=N[&description=TEXT]`: an archive sent as the
-//! request body (streamed to disk, never held in memory) becomes a new
-//! backup once the core has checked it completely. The body has its own
+//! `POST /backup/upload?uid=N&name=backup-YYYYMMDD_HHMM_ID.tar.gz[&description=TEXT]`:
+//! an archive sent as the request body (streamed to disk, never held in
+//! memory) is added back under its own name once the core has checked it
+//! completely. The body has its own
 //! size limit (`serve --upload-limit`), far above the JSON endpoints' 1 MiB:
 //! an announced larger body is refused at once, one that grows past it
 //! while streaming is cut off; either answers 413 and keeps nothing. An
@@ -25,6 +26,7 @@ use kinesis_backup_core::ops::OpsError;
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     uid: u64,
+    name: String,
     #[serde(default)]
     description: Option<String>,
 }
@@ -70,8 +72,10 @@ pub async fn upload(
     if written == 0 {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "the request body is empty; send the archive as the body"));
     }
-    let description = query.description.unwrap_or_else(|| "uploaded".to_owned());
-    let backup = state.ops(move |backups| backups.import(staging, &description).map(|b| backups.listed(b))).await?;
+    let (name, description) = (query.name, query.description);
+    let backup = state
+        .ops(move |backups| backups.import(staging, &name, description.as_deref()).map(|b| backups.listed(b)))
+        .await?;
     Ok(Reply::ok("Backup uploaded").with("backup", backup))
 }
 

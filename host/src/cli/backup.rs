@@ -71,12 +71,15 @@ pub enum BackupCommand {
         /// The backup's id.
         id: u64,
     },
-    /// Add an archive made elsewhere (`backup-….tar.gz`, e.g. a download) as
-    /// a new backup, after checking it completely.
+    /// Add an archive kept elsewhere (a download, another machine's) back to
+    /// the backups, under its own name, after checking it completely.
     Import {
         /// The archive file.
         file: PathBuf,
-        /// Free text to find the backup by later; default: where it came from.
+        /// Its archive name `backup-YYYYMMDD_HHMM_ID.tar.gz`; default: the file's name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Free text to find the backup by later; default: its offsite record's, else `uploaded`.
         #[arg(long)]
         description: Option<String>,
     },
@@ -192,14 +195,12 @@ pub(crate) fn run(
                 return Err(CliError::Damaged(report.id));
             }
         }
-        BackupCommand::Import { file, description } => {
+        BackupCommand::Import { file, name, description } => {
             let mut reader = std::fs::File::open(&file)
                 .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
-            let description = description.unwrap_or_else(|| {
-                format!("imported from {}", file.file_name().unwrap_or_default().to_string_lossy())
-            });
+            let name = name.unwrap_or_else(|| file.file_name().unwrap_or_default().to_string_lossy().into_owned());
             let progress = Progress::start("Checking the archive");
-            let backup = backups.import_from(&mut reader, None, &description)?;
+            let backup = backups.import_from(&mut reader, None, &name, description.as_deref())?;
             drop(progress);
             session::finish_offsite(&backups);
             let backup = backups.listed(backup);

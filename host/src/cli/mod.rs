@@ -144,9 +144,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 Some(_) => crate::server::ServeOffsite::Hosted(cli.offsite.settings()),
                 None => crate::server::ServeOffsite::Root(offsite()?),
             };
-            crate::server::run(cli.root, plugin, options, args, offsite).map(|()| ExitCode::SUCCESS).map_err(|err| match err {
-                ServeError::Open(OpenError::Plugin(load)) => CliError::Load(load),
-                other => CliError::Serve(other.to_string()),
+            crate::server::run(cli.root, plugin, options, args, offsite).map(|()| ExitCode::SUCCESS).map_err(|err| {
+                match err {
+                    ServeError::Open(OpenError::Plugin(load)) => CliError::Load(load),
+                    other => CliError::Serve(other.to_string()),
+                }
             })
         }
     }

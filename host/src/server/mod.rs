@@ -95,7 +95,9 @@ pub fn run(
     limit_retained_memory();
     let threads = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(ServeError::Io)?;
     match (args.tenants.clone(), offsite) {
-        (Some(dir), ServeOffsite::Hosted(offsite)) => threads.block_on(serve_tenants(dir, plugin, options, args, offsite)),
+        (Some(dir), ServeOffsite::Hosted(offsite)) => {
+            threads.block_on(serve_tenants(dir, plugin, options, args, offsite))
+        }
         (Some(dir), ServeOffsite::Root(_)) => {
             threads.block_on(serve_tenants(dir, plugin, options, args, OffsiteSettings::default()))
         }

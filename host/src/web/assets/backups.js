@@ -156,7 +156,7 @@ uploadFile.addEventListener('change', async () => {
   if (!file) return;
   try {
     const answer = await withProgressDialog(`Uploading and checking ${file.name}…`,
-      () => api('POST', '/backup/upload', { query: { description: `uploaded ${file.name}` }, raw: file }));
+      () => api('POST', '/backup/upload', { query: { name: file.name }, raw: file }));
     state.offset = 0;
     state.highlight = answer.backup.id;
     notify('ok', `${file.name} was checked and added as ${answer.backup.name}.`);
