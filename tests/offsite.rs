@@ -427,3 +427,53 @@ fn copy_of_a_500_mib_archive() {
         own_peak / 1024
     );
 }
+
+#[test]
+fn hosted_tenants_copy_to_their_own_target_or_the_hosts() {
+    let s3 = S3Server::start();
+    let tenants = tempfile::tempdir().unwrap();
+    let dir = tenants.path().to_str().unwrap();
+    let own = format!("s3://{}/own", support::s3::BUCKET);
+    for (name, extra) in [("acme", vec!["--offsite", own.as_str()]), ("beta", vec![])] {
+        let mut cmd = std::process::Command::new(support::http::binary());
+        cmd.args(["tenant", "create", name, "--tenants", dir]).args(&extra);
+        cmd.env("KINESIS_ROOT_PASSWORD", "hosted-root-password")
+            .env("XDG_CACHE_HOME", support::test_cache_dir().join("xdg"));
+        s3.apply(&mut cmd);
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let mut cmd = std::process::Command::new(support::http::binary());
+    cmd.args(["serve", "--addr", "127.0.0.1:0", "--tenants", dir, "--offsite", &target()])
+        .env("XDG_CACHE_HOME", support::test_cache_dir().join("xdg"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    s3.apply(&mut cmd);
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    let addr = line.split("listening on http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_owned();
+    let http = reqwest::blocking::Client::new();
+    let call = |tenant: &str, path: &str, body: Value, token: Option<&str>| -> Value {
+        let mut request =
+            http.post(format!("http://{addr}{path}")).header("Host", format!("{tenant}.localhost")).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().unwrap().json().unwrap()
+    };
+    for tenant in ["acme", "beta"] {
+        let login = call(tenant, "/user/login", json!({"auth_data": "root", "password": "hosted-root-password"}), None);
+        let token = login["token"].as_str().unwrap().to_owned();
+        let made = call(tenant, "/backup/create", json!({"uid": 1, "backup": {}}), Some(&token));
+        assert_eq!(made["status"], 200, "{made}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while s3.files("own/acme").len() < 2 || s3.files("kinesis/beta").len() < 2 {
+        assert!(Instant::now() < deadline, "copies missing: {:?} {:?}", s3.files("own/acme"), s3.files("kinesis/beta"));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(s3.files("kinesis/acme").is_empty(), "acme's own target replaces the host's");
+    let _ = child.kill();
+    let _ = child.wait();
+}

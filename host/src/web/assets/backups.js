@@ -46,6 +46,8 @@ async function load() {
 function render() {
   const rows = state.backups.map(renderRow);
   body.replaceChildren(...rows);
+  // The offsite column only when there is something to say in it (a target is configured).
+  table.classList.toggle('no-offsite', state.backups.every((b) => b.offsite === 'none' && b.local !== false));
   const empty = document.getElementById('backups-empty');
   empty.hidden = state.backups.length > 0;
   empty.textContent = state.filter
