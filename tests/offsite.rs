@@ -364,7 +364,7 @@ fn peak_rss_kib(pid: u32) -> u64 {
 /// printing the times and the peak RSS of the S3 server and of this
 /// process: `cargo test -p kinesis-backup --test offsite -- --ignored --nocapture`.
 #[test]
-#[ignore = "a measurement: about 1 GiB of disk and a minute"]
+#[ignore = "a measurement: about 1 GiB of disk and two minutes"]
 fn copy_of_a_500_mib_archive() {
     use kinesis_backup_core::model::Backup;
     use kinesis_backup_core::offsite::{Mode, Offsite, OffsiteConfig};
@@ -400,32 +400,48 @@ fn copy_of_a_500_mib_archive() {
         schedule_id: None,
     };
     let opened = Opened::open(tenant.root(), Access::Write).unwrap();
-    let config = OffsiteConfig::parse(&target(), "tenant", None, None).unwrap();
-    let offsite = Offsite::open(&opened, config, Mode::Background);
-    let started = Instant::now();
-    offsite.copy(&backup);
-    assert!(offsite.wait_idle(Duration::from_secs(600)), "the copy did not finish");
-    let copied = started.elapsed();
-    assert_eq!(offsite.status(1).state, kinesis_backup_core::model::OffsiteState::Copied);
-    let s3_peak = s3.pid().map(peak_rss_kib).unwrap_or(0);
-    let own_peak = peak_rss_kib(std::process::id());
+    let keys = tempfile::tempdir().unwrap();
+    let identity = age::x25519::Identity::generate();
+    let key_file = keys.path().join("offsite.key");
+    {
+        use age::secrecy::ExposeSecret;
+        std::fs::write(&key_file, identity.to_string().expose_secret()).unwrap();
+    }
+    let recipient = identity.to_public().to_string();
+    for (label, tenant_name, recipient) in
+        [("plain", "plain", None), ("age-encrypted", "sealed", Some(recipient.as_str()))]
+    {
+        let config = OffsiteConfig::parse(&target(), tenant_name, recipient, Some(&key_file)).unwrap();
+        let offsite = Offsite::open(&opened, config, Mode::Background);
+        let started = Instant::now();
+        offsite.copy(&backup);
+        assert!(offsite.wait_idle(Duration::from_secs(600)), "the copy did not finish");
+        let copied = started.elapsed();
+        assert_eq!(offsite.status(1).state, kinesis_backup_core::model::OffsiteState::Copied);
+        let s3_peak = s3.pid().map(peak_rss_kib).unwrap_or(0);
+        let own_peak = peak_rss_kib(std::process::id());
 
-    std::fs::remove_file(&path).unwrap();
-    let record = offsite.remote_record(1).unwrap();
-    let started = Instant::now();
-    offsite.fetch(&record).unwrap();
-    let fetched = started.elapsed();
-    let mib_s = |d: Duration| 500.0 / d.as_secs_f64();
-    println!(
-        "500 MiB archive: copied in {:.1} s ({:.0} MiB/s), fetched and checked in {:.1} s ({:.0} MiB/s); \
-         peak RSS: s3s-fs {} MiB, this process {} MiB",
-        copied.as_secs_f64(),
-        mib_s(copied),
-        fetched.as_secs_f64(),
-        mib_s(fetched),
-        s3_peak / 1024,
-        own_peak / 1024
-    );
+        let kept = tenant.scratch("kept").join(name);
+        std::fs::rename(&path, &kept).unwrap();
+        let record = offsite.remote_record(1).unwrap();
+        let started = Instant::now();
+        offsite.fetch(&record).unwrap();
+        let fetched = started.elapsed();
+        std::fs::remove_file(&kept).unwrap();
+        let mib_s = |d: Duration| 500.0 / d.as_secs_f64();
+        println!(
+            "500 MiB archive, {label}: copied in {:.1} s ({:.0} MiB/s), fetched and checked in {:.1} s ({:.0} MiB/s); \
+             peak RSS so far: s3s-fs {} MiB, this process {} MiB",
+            copied.as_secs_f64(),
+            mib_s(copied),
+            fetched.as_secs_f64(),
+            mib_s(fetched),
+            s3_peak / 1024,
+            own_peak / 1024
+        );
+        drop(offsite);
+        std::fs::remove_file(opened.work().offsite_state()).unwrap();
+    }
 }
 
 #[test]

@@ -17,10 +17,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::buffered::BufWriter;
 use object_store::path::Path as ObjectPath;
-use object_store::{BackoffConfig, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
+use object_store::{BackoffConfig, ClientConfigKey, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
 use tokio::io::AsyncWriteExt;
 
 use super::OffsiteError;
@@ -30,6 +30,9 @@ use super::target::OffsiteTarget;
 const PART_BYTES: usize = 16 * 1024 * 1024;
 /// Parts uploaded at once.
 const PARTS_IN_FLIGHT: usize = 2;
+/// Longest one request may take (an archive's download streams in one),
+/// unless `AWS_TIMEOUT` says otherwise.
+const ARCHIVE_TIMEOUT: &str = "6h";
 
 /// The runtime every offsite request runs on: two threads for the whole
 /// process, whatever the number of tenants.
@@ -79,9 +82,13 @@ impl RemoteStore {
             max_retries: 2,
             retry_timeout: Duration::from_secs(20),
         };
-        let store = AmazonS3Builder::from_env()
-            .with_bucket_name(&target.bucket)
-            .with_retry(retry)
+        let mut builder = AmazonS3Builder::from_env().with_bucket_name(&target.bucket).with_retry(retry);
+        if std::env::var_os("AWS_TIMEOUT").is_none() {
+            // An archive streams for as long as it takes; the client's
+            // default of 30 s per request would cut a large one off.
+            builder = builder.with_config(AmazonS3ConfigKey::Client(ClientConfigKey::Timeout), ARCHIVE_TIMEOUT);
+        }
+        let store = builder
             .build()
             .map_err(|err| OffsiteError::Config(format!("cannot use {}: {err}", target.describe(tenant))))?;
         Ok(RemoteStore {
