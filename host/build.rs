@@ -8,6 +8,7 @@ fn main() {
         &[
             ("kinesis-misbehaving-plugin", "KINESIS_MISBEHAVING_PLUGIN_WASM"),
             ("kinesis-hostile-plugin", "KINESIS_HOSTILE_PLUGIN_WASM"),
+            ("kinesis-hostile-parts-plugin", "KINESIS_HOSTILE_PARTS_PLUGIN_WASM"),
         ],
     );
     kinesis_wasm_build::embed_component_with(

@@ -2,7 +2,9 @@
 //! default plugin built against 1.0.0 (one instance per operation) and the
 //! embedded 1.1.0 plugin (a create, restore or verify split over several
 //! instances). An archive written by either restores, byte for byte, and
-//! verifies with the other, at one and at several instances.
+//! verifies with the other, at one and at several instances. And a 1.0.0
+//! component committed as a fixture (`tests/fixtures/`) still loads and
+//! passes `plugin check`, so later hosts keep running plugins built long ago.
 
 mod support;
 
@@ -14,6 +16,10 @@ use support::{Tenant, assert_same_tree};
 
 /// The 1.0.0 build of the default plugin.
 const V1_0_0: &str = env!("KINESIS_PLUGIN_V1_0_0_WASM");
+
+/// The committed 1.0.0 component: the default plugin built with the
+/// feature `contract-1-0`, without debug information.
+const FIXTURE_V1_0_0: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/plugin-v1.0.0.wasm");
 
 /// Runs the binary on `root` with `args` (and `--plugin`, when given),
 /// expecting success and JSON.
@@ -67,4 +73,15 @@ fn archives_of_either_version_restore_and_verify_with_the_other() {
             assert_eq!(verified["verify"]["ok"], true, "backup {id} with {plugin:?} at {jobs} jobs: {verified}");
         }
     }
+}
+
+#[test]
+fn the_committed_1_0_0_fixture_loads_and_passes_plugin_check() {
+    let tenant = Tenant::new();
+    let info = kb_json(tenant.root(), None, &["plugin", "info", FIXTURE_V1_0_0]);
+    assert_eq!(info["plugin"]["contract"], "1.0.0", "{info}");
+    let checked = kb_json(tenant.root(), None, &["plugin", "check", FIXTURE_V1_0_0]);
+    assert_eq!(checked["check"]["contract"], "1.0.0", "{checked}");
+    let cases = checked["check"]["cases"].as_array().expect("the cases");
+    assert!(!cases.is_empty() && cases.iter().all(|c| c["passed"] == true), "{checked}");
 }

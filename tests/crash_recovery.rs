@@ -77,6 +77,8 @@ fn tenant_with_a_backup() -> (Tenant, u64, BTreeMap<String, Entry>, BTreeMap<Str
 fn a_crash_at_any_step_of_a_restore_leaves_the_tenant_before_or_as_the_backup() {
     let steps = [
         ("plugin-progress:2", false),
+        ("job-begun", false),
+        ("job-parts-done", false),
         ("staged", false),
         ("swap-start", false),
         ("swap-part-aside:1", false),
@@ -91,7 +93,7 @@ fn a_crash_at_any_step_of_a_restore_leaves_the_tenant_before_or_as_the_backup() 
     ];
     for (step, settles_as_backup) in steps {
         let (tenant, id, backup_state, before) = tenant_with_a_backup();
-        crash(tenant.root(), step, &["backup", "restore", &id.to_string()]);
+        crash(tenant.root(), step, &["--jobs", "2", "backup", "restore", &id.to_string()]);
 
         // The next command, a reader, settles the interrupted restore.
         assert_eq!(json(tenant.root(), &["backup", "list"])["amount"], 1, "after a crash at {step}");
@@ -127,8 +129,8 @@ fn a_crash_inside_a_create_lists_nothing_partial_and_leaves_nothing_after_the_ne
     let tenant = Tenant::new();
     tenant.fill(12);
     let first = json(tenant.root(), &["backup", "create"])["backup"]["id"].as_u64().unwrap();
-    for step in ["plugin-progress:1", "plugin-progress:2"] {
-        crash(tenant.root(), step, &["backup", "create"]);
+    for step in ["plugin-progress:1", "plugin-progress:2", "job-begun", "job-parts-done"] {
+        crash(tenant.root(), step, &["--jobs", "2", "backup", "create"]);
         let listed = json(tenant.root(), &["backup", "list"]);
         assert_eq!(listed["amount"], 1, "a crashed create was listed: {listed}");
     }

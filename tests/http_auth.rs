@@ -29,6 +29,7 @@ fn guarded_endpoints() -> Vec<(reqwest::Method, &'static str, Option<Value>)> {
         (Method::POST, "/backup/delete/bulk", Some(json!({"uid": "{uid}", "ids": [1]}))),
         (Method::GET, "/backup/download?uid={uid}&id=1", None),
         (Method::GET, "/backup/verify?uid={uid}&id=1", None),
+        (Method::GET, "/backup/activity?uid={uid}", None),
         (
             Method::POST,
             "/backup/schedule/create",

@@ -39,7 +39,7 @@ fn some_backup(client: &Client, rng: &mut Rng) -> Option<u64> {
     if backups.is_empty() {
         return None;
     }
-    backups[(rng.next() % backups.len() as u64) as usize]["id"].as_u64()
+    backups[(rng.next_u64() % backups.len() as u64) as usize]["id"].as_u64()
 }
 
 fn client_loop(kind: usize, client: Client, tally: Arc<Tally>, until: Instant) {
@@ -113,7 +113,7 @@ fn client_loop(kind: usize, client: Client, tally: Arc<Tally>, until: Instant) {
 fn eight_clients_of_mixed_work_get_no_5xx_and_every_backup_verifies() {
     let seconds = std::env::var("KINESIS_LOAD_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
     let tenant = support::Tenant::new();
-    support::generate_tree(&tenant.dirs.public, 7, true);
+    support::generate_tree(&tenant.dirs.public, 7, true).expect("the generated tree");
     let server = Server::start(tenant.root());
     let root = server.root_client();
     assert_eq!(root.post("/backup/create", &json!({"uid": 1, "backup": {"description": "load seed"}})).status, 200);

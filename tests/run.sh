@@ -10,9 +10,10 @@
 #      the faces and the plugin, the conformance suite against the real
 #      component in wasmtime, hostile archives, runtime limits, the CLI, the
 #      HTTP API (each on loopback) and the embedding example,
-#   4. runs the conformance suite and the hostile archives again, against
-#      the default plugin built for contract 1.0.0 and with every create,
-#      restore and verify in one instance, and builds the benchmarks,
+#   4. runs the conformance suite again, against the default plugin built
+#      for contract 1.0.0 and with every create, restore and verify in one
+#      instance; builds the Python plugin (plugins/python-plain) and runs
+#      `plugin check` on it; and builds the benchmarks,
 #   5. fuzzes the plugin's archive reader (what restore and verify parse)
 #      for a bounded time from its checked-in corpus (tests/fuzz.sh installs
 #      cargo-fuzz when missing and uses the nightly toolchain for it only),
@@ -37,13 +38,17 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "==> Rust tests (unit, conformance, hostile archives, limits, CLI, HTTP, embedding)"
 cargo test --workspace --no-fail-fast
 
-echo "==> conformance and hostile archives for contract 1.0.0, and in one instance"
+echo "==> conformance for contract 1.0.0, and in one instance"
 v1_0_0="$PWD/target/wasm-contract-1.0.0/wasm32-wasip2/release/kinesis_backup_plugin.wasm"
-KINESIS_PLUGIN_WASM="$v1_0_0" cargo test -p kinesis-backup --test conformance --test hostile_archives --quiet
-KINESIS_TEST_JOBS=1 cargo test -p kinesis-backup --test conformance --test hostile_archives --quiet
+KINESIS_PLUGIN_WASM="$v1_0_0" cargo test -p kinesis-backup --test conformance --quiet
+KINESIS_TEST_JOBS=1 cargo test -p kinesis-backup --test conformance --quiet
+
+echo "==> the Python plugin: build it (componentize-py in target/py-plugin-venv) and plugin check it"
+bash plugins/python-plain/build.sh "$PWD/target/python-plain.wasm"
+cargo run --quiet -- plugin check "$PWD/target/python-plain.wasm"
 
 echo "==> benchmarks build"
-cargo bench --workspace --no-run --quiet
+cargo build --workspace --benches --profile dev --quiet
 
 echo "==> fuzzing the archive reader for a bounded time (KINESIS_FUZZ_SECONDS, default 60)"
 bash tests/fuzz.sh

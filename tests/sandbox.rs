@@ -2,9 +2,11 @@
 //! component that tries to read and write outside what the contract grants,
 //! to see the environment, the arguments and the network, to write `.env`
 //! outside restore, and to escape through a symlink. Every attempt must be
-//! refused and leave the tenant, and everything around it, as it was. And a
+//! refused and leave the tenant, and everything around it, as it was (the
+//! network probe meets the always-deny `wasi:sockets` the host links). A
 //! `--plugin` file that is no component is refused at start, by the CLI and
-//! by `serve`, with a message that names the problem.
+//! by `serve`, with a message that names the problem; so is a component that
+//! imports an interface the host does not grant, naming the import.
 
 mod support;
 
@@ -230,4 +232,48 @@ fn the_cli_refuses_a_bad_plugin_file_with_a_readable_message() {
 #[test]
 fn serve_refuses_a_bad_plugin_file_at_start() {
     assert_each_bad_plugin_is_refused(&["serve", "--addr", "127.0.0.1:0"]);
+}
+
+// ---------------------------------------------------------------------------
+// Imports the host does not grant
+
+/// The smallest component that imports `wasi:http/types@0.2.0` (an
+/// instance of no functions) and exports nothing, written byte by byte.
+fn component_importing_wasi_http() -> Vec<u8> {
+    let name = b"wasi:http/types@0.2.0";
+    let mut bytes = b"\0asm\x0d\x00\x01\x00".to_vec();
+    // Type section: one instance type with no declarations.
+    bytes.extend_from_slice(&[0x07, 0x03, 0x01, 0x42, 0x00]);
+    // Import section: that instance type under the name.
+    let mut import = vec![0x01, 0x00, name.len() as u8];
+    import.extend_from_slice(name);
+    import.extend_from_slice(&[0x05, 0x00]);
+    bytes.extend_from_slice(&[0x0a, import.len() as u8]);
+    bytes.extend_from_slice(&import);
+    bytes
+}
+
+#[test]
+fn a_component_importing_what_the_host_does_not_grant_is_refused_naming_the_import() {
+    let tenant = Tenant::new();
+    let file = tenant.scratch("plugins").join("imports-http.wasm");
+    std::fs::write(&file, component_importing_wasi_http()).unwrap();
+    let logs = tenant.scratch("logs");
+    let done = run_with_plugin(tenant.root(), &file, &["backup", "list"], &logs);
+    assert_eq!(done.code, Some(1), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("it imports wasi:http/types@0.2.0, which this host does not provide"),
+        "the refusal names the import: {}",
+        done.stderr
+    );
+    let info = Command::new(env!("CARGO_BIN_EXE_kinesis-backup"))
+        .args(["--json", "plugin", "info"])
+        .arg(&file)
+        .env("XDG_CACHE_HOME", support::test_cache_dir().join("xdg"))
+        .output()
+        .expect("the binary runs");
+    assert_eq!(info.status.code(), Some(1));
+    let info: serde_json::Value = serde_json::from_slice(&info.stdout).expect("JSON");
+    assert_eq!(info["plugin"]["imports"][0]["name"], "wasi:http/types@0.2.0", "{info}");
+    assert_eq!(info["plugin"]["imports"][0]["grant"], "refused", "{info}");
 }

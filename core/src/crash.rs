@@ -5,9 +5,10 @@
 //!
 //! The steps: `staged` (a restore's plugin call is done, before the
 //! journal), `swap-start`, `swap-part-aside` and `swap-part-done` (each part
-//! of the swap), `committed`, `rolled-back`, and `plugin-progress` (each
+//! of the swap), `committed`, `rolled-back`, `plugin-progress` (each
 //! progress report of a plugin call, so a crash lands inside the plugin's
-//! work).
+//! work), and `job-begun` and `job-parts-done` (a job split over several
+//! instances, after its begin and after all its parts).
 
 /// Aborts the process here when `KINESIS_CRASH_AT` names this step.
 #[cfg(any(test, feature = "crash-points"))]

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// One backup archive and what is known about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Backup {
     /// Unique id, never reused.
     pub id: u64,
@@ -125,6 +126,7 @@ pub enum ExpiryChange {
 
 /// What a restore put back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RestoreReport {
     /// The restored backup.
     pub id: u64,
@@ -136,6 +138,7 @@ pub struct RestoreReport {
 
 /// The outcome of checking an archive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerifyReport {
     /// The checked backup.
     pub id: u64,
@@ -151,6 +154,7 @@ pub struct VerifyReport {
 
 /// A recurring backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Schedule {
     /// Unique id, never reused.
     pub id: u64,
@@ -182,6 +186,7 @@ pub struct SchedulePage {
 /// What a new schedule is made of (also the `schedule` object of the
 /// HTTP API's create, which refuses unknown fields).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleInput {
     /// A name for people; not empty.

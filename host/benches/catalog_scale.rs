@@ -11,6 +11,12 @@
 //! has adopted the new archives, so the figures are those of a catalog in
 //! use, not of the one-off adoption.
 //!
+//! Beside each HTTP figure the same call is timed on a runtime in this
+//! process (`Runtime::list`, `get`, `update`: a fresh instance and the
+//! plugin's work, without HTTP, sign-in checks and JSON), and once the cost
+//! of an instantiation that calls nothing, so that the plugin's share of a
+//! call can be told from the host's.
+//!
 //! Run with `cargo bench -p kinesis-backup --bench catalog_scale`.
 //! `KINESIS_BENCH_SAMPLES` sets the calls measured per operation (default 300).
 
@@ -19,6 +25,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use kinesis_backup_core::model::ExpiryChange;
+use kinesis_backup_core::runtime::{Invocation, PluginSource, Runtime, RuntimeOptions};
+use kinesis_backup_core::tenant::TenantDirs;
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "benchmark-root-password";
@@ -49,7 +58,17 @@ fn main() {
     }
     let template = archives(&root).into_iter().next().expect("an archive");
 
+    let runtime = Runtime::load(PluginSource::Embedded, RuntimeOptions::default()).expect("the plugin loads");
+    let invocation = Invocation::new(TenantDirs::for_root(&root));
+    let mut instantiations: Vec<Duration> =
+        (0..1000).map(|_| runtime.time_instantiation(&invocation).expect("instantiates")).collect();
+    instantiations.drain(..100);
     println!("catalog at scale: p50 / p99 over HTTP, {samples} calls each (target p99 <= {TARGET_MS} ms)");
+    println!(
+        "one instantiation that calls nothing: p50 {:.3} ms, p99 {:.3} ms",
+        pct(&instantiations, 50),
+        pct(&instantiations, 99)
+    );
     let mut seeded = archives(&root).len() as u64;
     for size in SIZES {
         let before = seeded;
@@ -72,29 +91,72 @@ fn main() {
         let (_, page) = server.get(&token, "/backup/fetch?uid=1&limit=50&offset=0");
         assert_eq!(page["amount"].as_u64(), Some(size), "{page}");
 
-        let list = measure(samples, |_| {
-            let (status, body) = server.get(&token, "/backup/fetch?uid=1&limit=50&offset=0");
-            assert_eq!((status, body["backups"].as_array().map(Vec::len)), (200, Some(50)));
-        });
-        let search = measure(samples, |_| {
-            let (status, body) = server.get(&token, "/backup/fetch?uid=1&limit=50&offset=0&filter=nightly");
-            assert_eq!((status, body["amount"].as_u64()), (200, Some(size / 10)), "{body}");
-        });
-        let get = measure(samples, |i| {
-            let id = spread(i, size);
-            let (status, body) = server.get(&token, &format!("/backup/fetch/one?uid=1&id={id}"));
-            assert_eq!((status, body["backup"]["id"].as_u64()), (200, Some(id)), "{body}");
-        });
-        let update = measure(samples, |i| {
-            let id = spread(i, size);
-            let description = if id.is_multiple_of(10) { "nightly run" } else { "checked" };
-            server.update(&token, id, description);
-        });
+        // Each HTTP call is followed by the same call on a runtime in this
+        // process, so that both see the same load.
+        let (list, plugin_list) = measure_pairs(
+            samples,
+            |_| {
+                let (status, body) = server.get(&token, "/backup/fetch?uid=1&limit=50&offset=0");
+                assert_eq!((status, body["backups"].as_array().map(Vec::len)), (200, Some(50)));
+            },
+            |_| {
+                let page = runtime.list(&invocation, None, 50, 0).expect("list");
+                assert_eq!((page.backups.len(), page.amount), (50, size));
+            },
+        );
+        let (search, plugin_search) = measure_pairs(
+            samples,
+            |_| {
+                let (status, body) = server.get(&token, "/backup/fetch?uid=1&limit=50&offset=0&filter=nightly");
+                assert_eq!((status, body["amount"].as_u64()), (200, Some(size / 10)), "{body}");
+            },
+            |_| {
+                let page = runtime.list(&invocation, Some("nightly"), 50, 0).expect("search");
+                assert_eq!(page.amount, size / 10);
+            },
+        );
+        let (get, plugin_get) = measure_pairs(
+            samples,
+            |i| {
+                let id = spread(i, size);
+                let (status, body) = server.get(&token, &format!("/backup/fetch/one?uid=1&id={id}"));
+                assert_eq!((status, body["backup"]["id"].as_u64()), (200, Some(id)), "{body}");
+            },
+            |i| {
+                let id = spread(i + samples, size);
+                assert_eq!(runtime.get(&invocation, id).expect("get").id, id);
+            },
+        );
+        let (update, plugin_update) = measure_pairs(
+            samples,
+            |i| {
+                let id = spread(i, size);
+                server.update(&token, id, if id.is_multiple_of(10) { "nightly run" } else { "checked" });
+            },
+            |i| {
+                let id = spread(i + samples, size);
+                let description = if id.is_multiple_of(10) { "nightly run" } else { "checked" };
+                runtime.update(&invocation, id, Some(description), ExpiryChange::Keep).expect("update");
+            },
+        );
         println!("{size:>6} backups (first change adopting {} archives took {:.0} ms):", size - before, ms(adopted));
-        for (what, times) in [("list", &list), ("search", &search), ("get", &get), ("update", &update)] {
+        let rows = [
+            ("list", &list, &plugin_list),
+            ("search", &search, &plugin_search),
+            ("get", &get, &plugin_get),
+            ("update", &update, &plugin_update),
+        ];
+        for (what, times, plugin) in rows {
             let (p50, p99) = (pct(times, 50), pct(times, 99));
             let verdict = if p99 <= TARGET_MS { "meets" } else { "misses" };
-            println!("  {what:<7} p50 {p50:>6.2} ms  p99 {p99:>6.2} ms  ({verdict} the {TARGET_MS} ms target)");
+            println!(
+                "  {what:<7} p50 {p50:>6.2} ms  p99 {p99:>6.2} ms  max {:>6.2} ms  ({verdict} the {TARGET_MS} ms \
+                 target); plugin call alone p50 {:>5.2} ms  p99 {:>5.2} ms  max {:>6.2} ms",
+                pct(times, 100),
+                pct(plugin, 50),
+                pct(plugin, 99),
+                pct(plugin, 100)
+            );
         }
     }
 }
@@ -122,18 +184,23 @@ fn spread(i: usize, size: u64) -> u64 {
     (i as u64).wrapping_mul(7919) % size + 1
 }
 
-/// Runs `call` `samples` times after a few unmeasured calls.
-fn measure(samples: usize, mut call: impl FnMut(usize)) -> Vec<Duration> {
+/// Runs `first` then `second`, `samples` times each after a few unmeasured
+/// calls, and times each.
+fn measure_pairs(
+    samples: usize,
+    mut first: impl FnMut(usize),
+    mut second: impl FnMut(usize),
+) -> (Vec<Duration>, Vec<Duration>) {
     for i in 0..5 {
-        call(i);
+        first(i);
+        second(i);
     }
-    (0..samples)
-        .map(|i| {
-            let started = Instant::now();
-            call(i + 5);
-            started.elapsed()
-        })
-        .collect()
+    let time = |call: &mut dyn FnMut(usize), i: usize| {
+        let started = Instant::now();
+        call(i);
+        started.elapsed()
+    };
+    (0..samples).map(|i| (time(&mut first, i + 5), time(&mut second, i + 5))).unzip()
 }
 
 /// A single-tenant `serve` process.

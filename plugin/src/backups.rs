@@ -1,14 +1,11 @@
 //! The backup operations: create, list, get, update and delete.
 
 use crate::catalog::Catalog;
-use crate::clock::rfc3339;
-use crate::error::{PluginError, Result};
+use crate::error::Result;
 use crate::host::Context;
+use crate::input::{check_description, check_expiry};
 use crate::jobs::create::add_backup;
 use crate::records::{Backup, BackupPage, ExpiryChange};
-
-/// Longest description accepted, in characters.
-pub const MAX_DESCRIPTION_CHARS: usize = 1000;
 
 /// Makes a full backup now.
 pub fn create(ctx: Context, description: &str, expiry: Option<i64>) -> Result<Backup> {
@@ -67,28 +64,5 @@ pub fn delete(ctx: Context, id: u64) -> Result<()> {
     catalog.remove_backup(ctx, id)?;
     catalog.save(ctx)?;
     ctx.info(&format!("deleted backup {id}"));
-    Ok(())
-}
-
-/// Invalid-input unless `description` is short enough.
-pub fn check_description(description: &str) -> Result<()> {
-    let chars = description.chars().count();
-    if chars > MAX_DESCRIPTION_CHARS {
-        return Err(PluginError::InvalidInput(format!(
-            "description is {chars} characters long; at most {MAX_DESCRIPTION_CHARS} are allowed"
-        )));
-    }
-    Ok(())
-}
-
-/// Invalid-input unless `expiry` lies after `now`.
-pub fn check_expiry(expiry: i64, now: i64) -> Result<()> {
-    if expiry <= now {
-        return Err(PluginError::InvalidInput(format!(
-            "expiry {} is in the past (now is {}); give a time in the future",
-            rfc3339(expiry),
-            rfc3339(now)
-        )));
-    }
     Ok(())
 }

@@ -14,6 +14,7 @@ use crate::archive::read::{ExtractSink, read_archive};
 use crate::catalog::Catalog;
 use crate::error::{PluginError, Result};
 use crate::fast_write::NewFile;
+use crate::folders::remove_tree;
 use crate::host::{Context, LogLevel};
 use crate::records::RestoreReport;
 
@@ -161,11 +162,7 @@ enum Current {
 impl<'a> Staging<'a> {
     /// A fresh staging folder with the three content roots in it.
     fn create(dir: &Path) -> Result<Self> {
-        match fs::remove_dir_all(dir) {
-            Ok(()) => {}
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-            Err(err) => return Err(PluginError::io("remove", dir, &err)),
-        }
+        remove_tree(dir)?;
         create_folder(dir)?;
         for root in CONTENT_ROOTS {
             create_folder(&dir.join(root))?;
@@ -242,9 +239,7 @@ fn create_folder(path: &Path) -> Result<()> {
 
 /// Removes a folder tree, logging (not failing) when that is impossible.
 fn remove_folder(ctx: Context, path: &Path) {
-    match fs::remove_dir_all(path) {
-        Ok(()) => {}
-        Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-        Err(err) => ctx.warn(&format!("could not remove {}: {err}", path.display())),
+    if let Err(err) = remove_tree(path) {
+        ctx.warn(&err.to_string());
     }
 }

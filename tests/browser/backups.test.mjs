@@ -45,7 +45,8 @@ describe('backups page', { timeout: 300_000 }, () => {
     await nav.getByRole('link', { name: 'Backups', exact: true }).waitFor();
     await nav.getByRole('link', { name: 'Backup Schedules' }).waitFor();
     await page.locator('#backups-empty', { hasText: 'No backups yet' }).waitFor();
-    await pageInfo().filter({ hasText: 'of 0 backups' }).waitFor();
+    // An empty list says so, without a pager counting nothing.
+    assert.equal(await page.locator('#backups-pager').isHidden(), true);
   });
 
   it('creates a backup with a description and shows progress until it is listed', async () => {

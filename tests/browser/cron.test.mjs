@@ -2,7 +2,14 @@
 // next run times and plain words for the standard five-field syntax, and its error messages.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CronError, describeCron, nextRuns, parseCron } from '../../host/src/web/assets/cron.js';
+import { readFile } from 'node:fs/promises';
+
+// cron.js is an ES module served to browsers from a folder without a
+// package.json, which Node before 22 would read as CommonJS: it is imported
+// from its text instead, the same on every Node version.
+const source = await readFile(new URL('../../host/src/web/assets/cron.js', import.meta.url), 'utf8');
+const cronModule = `data:text/javascript;base64,${Buffer.from(source).toString('base64')}`;
+const { CronError, describeCron, nextRuns, parseCron } = await import(cronModule);
 
 // A Wednesday.
 const NOW = new Date('2025-11-26T12:00:30Z');

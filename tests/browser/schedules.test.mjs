@@ -73,7 +73,7 @@ describe('backup schedules page', { timeout: 300_000 }, () => {
     await row.locator('[data-field="cron"]', { hasText: '30 1 * * *' }).waitFor();
     assert.equal(await row.locator('[data-field="words"]').textContent(), 'At 01:30 every day (UTC)');
     assert.equal(await row.locator('[data-field="next-run"]').getAttribute('title'), utcTitle(schedule.next_run));
-    assert.equal(await row.locator('[data-field="expiry"]').textContent(), '72 hours');
+    assert.equal(await row.locator('[data-field="expiry"]').textContent(), '3 days');
     await screenshot(page, 'schedules');
     const overflow = await screenshotAsPhone(page, 'schedules-phone', () => row.waitFor());
     assert.equal(overflow, 0, 'the page scrolls sideways on a phone');

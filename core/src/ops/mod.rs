@@ -6,6 +6,7 @@
 //! restore with its rollback, disk-full detection, and archive names
 //! checked before a file is opened.
 
+mod activity;
 mod admission;
 mod engine;
 mod error;
@@ -15,6 +16,7 @@ mod restore;
 mod snapshot;
 mod space;
 
+pub use activity::{Activity, ActivityReport, Operation, OperationKind};
 pub use admission::{Admission, FairQueue, Turn};
 pub use engine::{DataEngine, NoDatabase, WritesPaused};
 pub use error::{ErrorKind, OpsError, size_in_words};
@@ -56,6 +58,7 @@ pub struct Backups {
     long_running: Mutex<()>,
     snapshots: AtomicU64,
     offsite: Option<Offsite>,
+    activity: Arc<Activity>,
 }
 
 /// Limits on a tenant's backups; `None` is unlimited.
@@ -86,6 +89,7 @@ impl Backups {
     /// The backups of `tenant`, made by `runtime`, around the database
     /// `engine`, on the system clock.
     pub fn new(tenant: Tenant, runtime: Arc<Runtime>, engine: Arc<dyn DataEngine>) -> Backups {
+        let activity = Arc::new(Activity::after(tenant.recovery()));
         Backups {
             tenant,
             quota: Quota::default(),
@@ -96,6 +100,7 @@ impl Backups {
             long_running: Mutex::new(()),
             snapshots: AtomicU64::new(0),
             offsite: None,
+            activity,
         }
     }
 
@@ -126,6 +131,11 @@ impl Backups {
     /// The loaded plugin.
     pub fn runtime(&self) -> &Runtime {
         &self.runtime
+    }
+
+    /// What the tenant's long operations are doing.
+    pub fn activity(&self) -> &Activity {
+        &self.activity
     }
 
     /// An invocation of the plugin on `dirs`.
@@ -209,7 +219,7 @@ impl Backups {
         let before = Before::note(backups, &self.tenant.work().plugin_call_note());
         call(&self.runtime, &invocation).map_err(|err| {
             let _held = self.runtime.hold_tenant(self.tenant.root());
-            before.clean_after(&err);
+            before.clean_after(err.stopped_the_plugin());
             space.explain(err)
         })
     }
@@ -226,7 +236,11 @@ impl Backups {
         self.check_quota()?;
         self.adopt_newest_remote()?;
         let started = std::time::Instant::now();
-        let backup = self.on_snapshot(progress, |runtime, inv| runtime.create(inv, description, expiry))?;
+        let tracked = self.activity.start(OperationKind::Create, None);
+        let made =
+            self.on_snapshot(tracked.progress(progress), |runtime, inv| runtime.create(inv, description, expiry));
+        tracked.finish(&made, made.as_ref().ok().map(|b| b.id), true);
+        let backup = made?;
         tracing::info!("created backup {} in {} ms: {} bytes", backup.name, started.elapsed().as_millis(), backup.size);
         self.offsite_after(Change::Created(&backup));
         Ok(backup)
@@ -246,19 +260,20 @@ impl Backups {
     pub fn update(&self, id: u64, description: Option<&str>, expiry: ExpiryChange) -> Result<Backup, OpsError> {
         let backup = self.runtime.update(&self.live(), id, description, expiry)?;
         self.offsite_after(Change::Updated(&backup));
-        Ok(backup)
+        self.activity.change(Ok(backup))
     }
 
     /// Deletes a backup and its archive, and its offsite copy.
     pub fn delete(&self, id: u64) -> Result<(), OpsError> {
-        match self.runtime.delete(&self.live(), id) {
+        let deleted = match self.runtime.delete(&self.live(), id) {
             Ok(()) => {
                 self.offsite_after(Change::Deleted(id));
                 Ok(())
             }
             Err(CallError::NotFound(_)) if self.delete_remote_only(id) => Ok(()),
             Err(err) => Err(err.into()),
-        }
+        };
+        self.activity.change(deleted)
     }
 
     /// Deletes several backups (each id once); reports each.
@@ -279,8 +294,17 @@ impl Backups {
         self.ensure_local(id)?;
         let size = self.get(id)?.size;
         let _turn = self.turn();
-        let invocation = Invocation { data_bytes: size, ..self.invocation(self.tenant.dirs().clone(), progress) };
-        match self.runtime.verify(&invocation, id) {
+        let tracked = self.activity.start(OperationKind::Verify, Some(id));
+        let invocation =
+            Invocation { data_bytes: size, ..self.invocation(self.tenant.dirs().clone(), tracked.progress(progress)) };
+        let checked = self.verify_with(&invocation, id);
+        tracked.finish(&checked, None, false);
+        checked
+    }
+
+    /// Runs the plugin's check of backup `id`.
+    fn verify_with(&self, invocation: &Invocation, id: u64) -> Result<VerifyReport, OpsError> {
+        match self.runtime.verify(invocation, id) {
             // A verify reads without holding changes back: when the backup
             // was deleted meanwhile, that is what the caller hears.
             Err(CallError::Storage(message)) => match self.get(id) {
@@ -312,7 +336,7 @@ impl Backups {
 
     /// Adds a schedule.
     pub fn schedule_create(&self, input: &ScheduleInput) -> Result<Schedule, OpsError> {
-        Ok(self.runtime.schedule_create(&self.live(), input)?)
+        self.activity.change(Ok(self.runtime.schedule_create(&self.live(), input)?))
     }
 
     /// A page of schedules.
@@ -322,12 +346,12 @@ impl Backups {
 
     /// Changes a schedule.
     pub fn schedule_update(&self, id: u64, patch: &SchedulePatch) -> Result<Schedule, OpsError> {
-        Ok(self.runtime.schedule_update(&self.live(), id, patch)?)
+        self.activity.change(Ok(self.runtime.schedule_update(&self.live(), id, patch)?))
     }
 
     /// Removes a schedule; its backups stay.
     pub fn schedule_delete(&self, id: u64) -> Result<(), OpsError> {
-        Ok(self.runtime.schedule_delete(&self.live(), id)?)
+        self.activity.change(Ok(self.runtime.schedule_delete(&self.live(), id)?))
     }
 
     /// Runs what is due at `now`; `None` when a due schedule must wait
@@ -341,6 +365,9 @@ impl Backups {
         if !self.any_due(now)? {
             let report = self.runtime.schedule_tick(&self.live(), now)?;
             self.offsite_after(Change::Ticked(&report));
+            if !report.expired.is_empty() {
+                self.activity.changed();
+            }
             return Ok(Some(report));
         }
         let Ok(_running) = self.begin_long() else {
@@ -349,7 +376,11 @@ impl Backups {
         if let Err(err) = self.adopt_newest_remote() {
             tracing::warn!("the newest offsite backup could not be fetched before the schedule runs: {err}");
         }
-        let report = self.on_snapshot(None, |runtime, inv| runtime.schedule_tick(inv, now))?;
+        let tracked = self.activity.start(OperationKind::Scheduled, None);
+        let ticked = self.on_snapshot(tracked.progress(None), |runtime, inv| runtime.schedule_tick(inv, now));
+        let made = ticked.as_ref().ok().and_then(|report| report.created.first().map(|b| b.id));
+        tracked.finish(&ticked, made, true);
+        let report = ticked?;
         self.offsite_after(Change::Ticked(&report));
         Ok(Some(report))
     }

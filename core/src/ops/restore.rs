@@ -9,9 +9,9 @@
 
 use std::time::Instant;
 
-use super::Backups;
 use super::error::OpsError;
 use super::space::{Space, unpacked_size};
+use super::{Backups, OperationKind};
 use crate::model::RestoreReport;
 use crate::runtime::{Invocation, ProgressFn};
 use crate::tenant::journal::{self, Swap};
@@ -24,6 +24,14 @@ impl Backups {
     /// restore of the tenant runs.
     pub fn restore(&self, id: u64, progress: Option<ProgressFn>) -> Result<RestoreReport, OpsError> {
         let _running = self.begin_long()?;
+        let tracked = self.activity.start(OperationKind::Restore, Some(id));
+        let restored = self.restore_running(id, tracked.progress(progress));
+        tracked.finish(&restored, None, true);
+        restored
+    }
+
+    /// The restore itself, with the tenant's backup-or-restore slot held.
+    fn restore_running(&self, id: u64, progress: Option<ProgressFn>) -> Result<RestoreReport, OpsError> {
         self.ensure_local(id)?;
         let started = Instant::now();
         let dirs = self.tenant.dirs();
@@ -41,7 +49,7 @@ impl Backups {
             let before = Before::note(&dirs.backups, &self.tenant.work().plugin_call_note());
             let report = self.runtime.restore(&invocation, id).map_err(|err| {
                 let _held = self.runtime.hold_tenant(self.tenant.root());
-                before.clean_after(&err);
+                before.clean_after(err.stopped_the_plugin());
                 space.explain(err)
             })?;
             for folder in [&staged.data, &staged.public, &staged.translations] {

@@ -8,7 +8,7 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 use wasmtime::component::types::ComponentItem;
 
-use super::LoadError;
+use super::error::LoadError;
 use super::operations::{Operation, PARTS_FUNCTIONS};
 
 /// What one contract version requires of a component.
@@ -25,27 +25,6 @@ pub(crate) struct ContractSpec {
 /// The WASI 0.2 packages whose interfaces the host links (network access is
 /// linked but every use is refused at run time).
 const WASI_PACKAGES: [&str; 6] = ["cli", "clocks", "filesystem", "io", "random", "sockets"];
-
-/// What the host does with an import.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Grant {
-    /// Linked and usable: a contract interface, or WASI for files, clocks,
-    /// random numbers, the command line's streams.
-    Granted,
-    /// Linked, but every use is refused (WASI sockets: no network).
-    Denied,
-    /// Not provided: a component importing it does not load.
-    Refused,
-}
-
-/// What the host does with the import `name` (under any contract version).
-pub(crate) fn grant_of(name: &str) -> Grant {
-    let specs = [super::since_v1_0_0::SPEC, super::since_v1_1_0::SPEC];
-    if !specs.iter().any(|spec| is_provided(spec, name)) {
-        return Grant::Refused;
-    }
-    if name.starts_with("wasi:sockets/") { Grant::Denied } else { Grant::Granted }
-}
 
 /// Checks `component`'s exports and imports against the contract.
 pub(crate) fn check(engine: &Engine, component: &Component, spec: &ContractSpec) -> Result<(), LoadError> {
@@ -97,8 +76,8 @@ pub(crate) fn targets(engine: &Engine, component: &Component, spec: &ContractSpe
     component.component_type().get_export(engine, spec.export).is_some()
 }
 
-/// Whether the host links the import `name`.
-fn is_provided(spec: &ContractSpec, name: &str) -> bool {
+/// Whether the host links the import `name` for `spec`'s version.
+pub(crate) fn is_provided(spec: &ContractSpec, name: &str) -> bool {
     if spec.contract_imports.contains(&name) {
         return true;
     }
@@ -123,8 +102,5 @@ mod tests {
         assert!(!is_provided(&SPEC, "wasi:filesystem/types@0.3.0"));
         assert!(!is_provided(&SPEC, "kinesis:backup/host@2.0.0"));
         assert!(!is_provided(&SPEC, "wasi:io/streams"));
-        assert_eq!(grant_of("kinesis:backup/host@1.1.0"), Grant::Granted);
-        assert_eq!(grant_of("wasi:sockets/tcp@0.2.0"), Grant::Denied);
-        assert_eq!(grant_of("kinesis:backup/host@1.2.0"), Grant::Refused);
     }
 }

@@ -14,8 +14,8 @@
 //! A broken rule is a [`CallError::Violation`] naming the rule, never a
 //! panic; the next call runs as usual.
 
-use super::CallError;
 use super::budget::cut;
+use super::error::CallError;
 use super::operations::Job;
 use crate::model::{
     Backup, BackupPage, RestoreReport, Schedule, SchedulePage, TickFailure, TickReport, VerifyReport, is_archive_name,

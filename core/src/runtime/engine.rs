@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 
-use super::LoadError;
+use super::error::LoadError;
 
 /// How often the epoch advances: the granularity of every deadline.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);

@@ -17,7 +17,7 @@ pub enum LoadError {
     #[error("the plugin is not a valid WebAssembly component: {0}")]
     NotAComponent(String),
     /// The component does not implement a contract version this host runs.
-    #[error("the plugin does not implement the kinesis:backup@1.0.0 contract: {0}")]
+    #[error("the plugin does not implement a kinesis:backup contract this host runs (1.0.0 or 1.1.0): {0}")]
     ContractMismatch(String),
     /// The engine could not be set up.
     #[error("cannot set up the WebAssembly engine: {0}")]
@@ -97,4 +97,19 @@ pub enum CallError {
     /// The host could not set up the call (a missing folder, say).
     #[error("{0}")]
     Host(String),
+}
+
+impl CallError {
+    /// Whether the runtime stopped the plugin, or it crashed, before it
+    /// could clean up after itself.
+    pub fn stopped_the_plugin(&self) -> bool {
+        matches!(
+            self,
+            CallError::Stalled { .. }
+                | CallError::ShutDown { .. }
+                | CallError::DeadlineExceeded { .. }
+                | CallError::OutOfMemory { .. }
+                | CallError::Trapped { .. }
+        )
+    }
 }

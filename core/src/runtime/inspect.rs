@@ -8,15 +8,36 @@ use std::time::Instant;
 use serde::Serialize;
 use wasmtime::component::Component;
 
-use super::contract::{Grant, grant_of};
-use super::plugin::PluginPre;
-use super::{LoadError, PluginSource, load};
+use super::contract::is_provided;
+use super::error::LoadError;
+use super::plugin::{PluginPre, SPECS};
+use super::{PluginSource, load};
 
 /// Every released contract version and the text of its WIT file.
 pub const RELEASED_CONTRACTS: [(&str, &str); 2] = [
     ("v1.0.0", include_str!("../../../wit/v1.0.0/backup.wit")),
     ("v1.1.0", include_str!("../../../wit/v1.1.0/backup.wit")),
 ];
+
+/// What the host does with an import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grant {
+    /// Linked and usable: a contract interface, or WASI for files, clocks,
+    /// random numbers, the command line's streams.
+    Granted,
+    /// Linked, but every use is refused (WASI sockets: no network).
+    Denied,
+    /// Not provided: a component importing it does not load.
+    Refused,
+}
+
+/// What the host does with the import `name` (under any contract version).
+pub(crate) fn grant_of(name: &str) -> Grant {
+    if !SPECS.iter().any(|spec| is_provided(spec, name)) {
+        return Grant::Refused;
+    }
+    if name.starts_with("wasi:sockets/") { Grant::Denied } else { Grant::Granted }
+}
 
 /// One import of a component and what the host does with it.
 #[derive(Debug, Clone, Serialize)]
@@ -89,4 +110,19 @@ pub fn inspect(source: &PluginSource) -> Result<PluginInfo, LoadError> {
 
 fn prepare(engine: &wasmtime::Engine, component: &Component) -> Result<&'static str, LoadError> {
     PluginPre::prepare(engine, component).map(|pre| pre.version())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imports_are_granted_denied_or_refused_under_any_version() {
+        assert_eq!(grant_of("kinesis:backup/host@1.0.0"), Grant::Granted);
+        assert_eq!(grant_of("kinesis:backup/host@1.1.0"), Grant::Granted);
+        assert_eq!(grant_of("wasi:filesystem/types@0.2.3"), Grant::Granted);
+        assert_eq!(grant_of("wasi:sockets/tcp@0.2.0"), Grant::Denied);
+        assert_eq!(grant_of("kinesis:backup/host@1.2.0"), Grant::Refused);
+        assert_eq!(grant_of("wasi:http/types@0.2.0"), Grant::Refused);
+    }
 }

@@ -11,6 +11,7 @@ use super::budget::LogBudget;
 use super::captured_output::CapturedOutput;
 use super::distrust::{Asked, Distrusted, bounded_error};
 use super::engine::ticks_for;
+use super::error::CallError;
 use super::host_imports::HostContext;
 use super::limits::{Failure, MemoryLimiter};
 use super::liveness::{CHECK_EVERY, Watch};
@@ -19,7 +20,7 @@ use super::operations::{Answer, Contract};
 use super::plugin::Plugin;
 use super::sandbox::{TenantAccess, wasi_ctx};
 use super::store::CallState;
-use super::{CallError, Invocation, Runtime};
+use super::{Invocation, Runtime};
 
 /// How long a call waits for a free instance slot before answering Busy.
 const POOL_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
@@ -138,7 +139,7 @@ impl Runtime {
     }
 
     /// The error for an answer that breaks `rule`, naming the plugin.
-    fn violation(&self, op: Operation, rule: String) -> CallError {
+    pub(crate) fn violation(&self, op: Operation, rule: String) -> CallError {
         tracing::warn!(operation = op.name, "{} broke a rule of the host: {rule}", self.name);
         CallError::Violation { plugin: self.name.clone(), operation: op.name.to_string(), rule }
     }

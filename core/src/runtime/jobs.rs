@@ -13,21 +13,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use wasmtime::Store;
 
 use super::distrust::{Asked, Distrusted};
-use super::operations::{Answer, Contract, Job, Operation, Parts};
+use super::error::CallError;
+use super::operations::{Answer, Contract, Job, JobSteps, Operation, Parts};
 use super::plugin::Plugin;
 use super::store::CallState;
-use super::{CallError, Invocation, ProgressFn, Runtime};
-use crate::tenant::TenantDirs;
-
-/// The steps of one kind of job, each calling the plugin's `parts`.
-pub(crate) struct JobSteps<B, F> {
-    /// The job operation (create, restore, verify).
-    pub(crate) op: Operation,
-    /// The `begin-*` call, given the number of instances.
-    pub(crate) begin: B,
-    /// The `finish-*` call.
-    pub(crate) finish: F,
-}
+use super::{Invocation, ProgressFn, Runtime};
 
 impl Runtime {
     /// The number of instances a create, restore or verify runs on: more
@@ -78,7 +68,9 @@ impl Runtime {
         let job_asked = Asked { id: asked.id, limit: None };
         let job =
             self.run_on_instance(inv, begin_op, job_asked, |p, s| on_parts(p, s, |p, s| begin(p, s, instances)))?;
+        crate::crash::crash_point("job-begun");
         let outcome = self.run_parts(inv, op, &job, instances, &progress).and_then(|outcomes| {
+            crate::crash::crash_point("job-parts-done");
             let finish_inv = Invocation { progress: progress.slot(job.parts as usize), ..inv.clone() };
             let finish_op = op.step(match op.name {
                 "create" => "finish-create",
@@ -91,7 +83,7 @@ impl Runtime {
             })
         });
         if outcome.is_err() {
-            let abandoned = self.run_on_instance(inv, op.step("abandon"), Asked::default(), |p, s| {
+            let abandoned = self.run_on_instance(inv, op.abandon_step(), Asked::default(), |p, s| {
                 on_parts(p, s, |parts, s| parts.abandon(s, &job))
             });
             if let Err(err) = abandoned {
@@ -116,6 +108,7 @@ impl Runtime {
         let outcomes: Vec<Mutex<Option<Vec<u8>>>> = (0..count).map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
         let failed = AtomicBool::new(false);
+        let held = AtomicUsize::new(0);
         let first_error: Mutex<Option<CallError>> = Mutex::new(None);
         let part_op = op.step("run-part");
         std::thread::scope(|scope| {
@@ -131,7 +124,20 @@ impl Runtime {
                         let answer = self.run_on_instance(&part_inv, part_op, Asked::default(), |p, s| {
                             on_parts(p, s, |parts, s| parts.run_part(s, job, part))
                         });
-                        match answer {
+                        let kept = answer.and_then(|outcome| {
+                            let total = held.fetch_add(outcome.len(), Ordering::Relaxed) + outcome.len();
+                            if total > MAX_OUTCOMES_TOTAL {
+                                return Err(self.violation(
+                                    part_op,
+                                    format!(
+                                        "its parts' outcomes add up to more than the {} MiB the host keeps for a job",
+                                        MAX_OUTCOMES_TOTAL >> 20
+                                    ),
+                                ));
+                            }
+                            Ok(outcome)
+                        });
+                        match kept {
                             Ok(outcome) => *lock(&outcomes[index]) = Some(outcome),
                             Err(err) => {
                                 failed.store(true, Ordering::Relaxed);
@@ -153,13 +159,10 @@ impl Runtime {
     }
 }
 
-/// Whether `data`, `public` and `translations` of `dirs` hold nothing (a
-/// folder that cannot be read counts as not empty).
-pub(crate) fn content_folders_are_empty(dirs: &TenantDirs) -> bool {
-    [&dirs.data, &dirs.public, &dirs.translations]
-        .iter()
-        .all(|dir| std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none()))
-}
+/// Most bytes of outcomes the host keeps for one job, all parts together
+/// (the finish hands them all to one instance, whose memory is bounded
+/// anyway).
+const MAX_OUTCOMES_TOTAL: usize = 64 << 20;
 
 /// Calls `call` with the instance's `parts` interface.
 fn on_parts<T>(

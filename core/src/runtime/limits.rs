@@ -4,7 +4,7 @@
 
 use wasmtime::{ResourceLimiter, Trap};
 
-use super::CallError;
+use super::error::CallError;
 use super::liveness::Stop;
 
 /// Most table elements an instance may grow a table to.

@@ -6,8 +6,9 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+use super::PluginSource;
 use super::cache::{self, ArtifactOrigin};
-use super::{LoadError, PluginSource};
+use super::error::LoadError;
 
 /// The default plugin, built from `plugin/` by `host/build.rs`.
 static EMBEDDED_PLUGIN: &[u8] = include_bytes!(env!("KINESIS_DEFAULT_PLUGIN_WASM"));

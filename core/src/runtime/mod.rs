@@ -38,8 +38,7 @@ pub use error::{CallError, LoadError};
 pub use inspect::{Import, PluginInfo, RELEASED_CONTRACTS, inspect};
 
 use distrust::Asked;
-use jobs::JobSteps;
-use operations::{Operation, Parts};
+use operations::{JobSteps, Operation, Parts};
 use plugin::PluginPre;
 use tenant_mutexes::TenantMutexes;
 
@@ -290,7 +289,7 @@ impl Runtime {
             begin: |p: &dyn Parts, s: &mut _, parts| p.begin_restore(s, id, parts),
             finish: |p: &dyn Parts, s: &mut _, job: &_, outcomes: &_| p.finish_restore(s, job, outcomes),
         };
-        let may_split = jobs::content_folders_are_empty(&inv.dirs);
+        let may_split = inv.dirs.content_is_empty();
         self.run_split(inv, Asked::id(id), may_split, |p, s| p.restore(s, id), steps)
     }
     /// See the WIT `delete`.

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use wasmtime::Store;
 
-use super::CallError;
+use super::error::CallError;
 use super::sandbox::TenantAccess;
 use super::store::CallState;
 use crate::model::{
@@ -73,6 +73,16 @@ pub(crate) trait Parts {
     fn abandon(&self, s: &mut Store<CallState>, job: &Job) -> Answer<()>;
 }
 
+/// The steps of one kind of job, each calling the plugin's `parts`.
+pub(crate) struct JobSteps<B, F> {
+    /// The job operation (create, restore, verify).
+    pub(crate) op: Operation,
+    /// The `begin-*` call, given the number of instances.
+    pub(crate) begin: B,
+    /// The `finish-*` call.
+    pub(crate) finish: F,
+}
+
 /// The functions of the `parts` interface, which a 1.1.0 plugin exports.
 pub(crate) const PARTS_FUNCTIONS: [&str; 8] = [
     "begin-create",
@@ -135,6 +145,12 @@ impl Operation {
     /// a long call with the job's access; the job holds the tenant.
     pub(crate) const fn step(self, step: &'static str) -> Operation {
         Operation { name: step, long: true, mutates: false, access: self.access }
+    }
+
+    /// `abandon` of a job of the operation `self`: a quick call, held to the
+    /// quick deadline, since it only removes what the job left.
+    pub(crate) const fn abandon_step(self) -> Operation {
+        Operation { name: "abandon", long: false, mutates: false, access: self.access }
     }
 
     /// Every operation, in the contract's order.

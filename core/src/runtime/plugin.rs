@@ -9,9 +9,14 @@
 use wasmtime::component::Component;
 use wasmtime::{Engine, Store};
 
+use super::contract::{self, ContractSpec};
+use super::error::LoadError;
 use super::operations::{Contract, Parts};
 use super::store::CallState;
-use super::{LoadError, contract, since_v1_0_0, since_v1_1_0};
+use super::{since_v1_0_0, since_v1_1_0};
+
+/// What each supported contract version requires, oldest first.
+pub(crate) const SPECS: [ContractSpec; 2] = [since_v1_0_0::SPEC, since_v1_1_0::SPEC];
 
 /// A checked component, prepared once for fast instantiation.
 pub(crate) enum PluginPre {

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use wasmtime_wasi::{FsPerms, HostWallClock, WasiCtx, WasiCtxBuilder};
 
+use super::Clock;
 use super::captured_output::CapturedOutput;
-use super::{CallError, Clock};
+use super::error::CallError;
 use crate::tenant::TenantDirs;
 
 /// Whether the call may change the tenant's data folders.

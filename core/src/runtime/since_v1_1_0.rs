@@ -10,11 +10,11 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store};
 
 use super::contract::{self, ContractSpec};
+use super::error::{CallError, LoadError};
 use super::host_imports::{HostContext, LogLevel};
 use super::operations::{Answer, Contract, Job, Parts};
 use super::store::CallState;
 use super::v1_glue::{BadTimestamp, IntoModel, from_wit_opt_time, from_wit_time, to_wit_time, v1_glue};
-use super::{CallError, LoadError};
 use crate::model;
 
 wasmtime::component::bindgen!({

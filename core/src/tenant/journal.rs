@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::files::{remove_any, sync_dir, sync_filesystem, write_atomic};
+use super::files::{remove_any, remove_tree_in_parallel, sync_dir, sync_filesystem, write_atomic};
 use super::layout::{RestoreDirs, TenantDirs};
 use crate::crash::crash_point;
 
@@ -269,7 +269,7 @@ fn roll_back(dirs: &TenantDirs, restore: &RestoreDirs, record: &Record) -> Resul
 /// journal last so that a crash before the end repeats the cleanup.
 fn finish(restore: &RestoreDirs) -> Result<(), JournalError> {
     for dir in [&restore.old, &restore.new] {
-        remove_any(dir).map_err(step(format!("cannot remove {}", dir.display())))?;
+        remove_tree_in_parallel(dir).map_err(step(format!("cannot remove {}", dir.display())))?;
     }
     remove_any(&restore.journal).map_err(step(format!("cannot remove {}", restore.journal.display())))?;
     remove_any(&restore.root).map_err(step(format!("cannot remove {}", restore.root.display())))?;

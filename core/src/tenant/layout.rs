@@ -38,6 +38,14 @@ pub struct TenantDirs {
 }
 
 impl TenantDirs {
+    /// Whether `data`, `public` and `translations` hold nothing (a folder
+    /// that cannot be read counts as not empty).
+    pub fn content_is_empty(&self) -> bool {
+        [&self.data, &self.public, &self.translations]
+            .iter()
+            .all(|dir| std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none()))
+    }
+
     /// The standard layout under `root`.
     pub fn for_root(root: impl Into<PathBuf>) -> Self {
         let root = root.into();

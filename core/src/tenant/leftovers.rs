@@ -12,7 +12,6 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::model::archive_id;
-use crate::runtime::CallError;
 use crate::tenant::files::{remove_any, write_atomic};
 
 /// The entries of `backups/` before a call, noted on disk until the call
@@ -35,17 +34,10 @@ impl Before {
         Before { backups: backups.to_path_buf(), note: note.to_path_buf(), names }
     }
 
-    /// After a call that ended with `error`: when the plugin was stopped or
-    /// crashed, removes what it added that is not a finished archive.
-    pub fn clean_after(&self, error: &CallError) {
-        let stopped = matches!(
-            error,
-            CallError::Stalled { .. }
-                | CallError::ShutDown { .. }
-                | CallError::DeadlineExceeded { .. }
-                | CallError::OutOfMemory { .. }
-                | CallError::Trapped { .. }
-        );
+    /// After a call that failed: when the plugin was `stopped` or crashed
+    /// (it could not clean up itself), removes what it added that is not a
+    /// finished archive.
+    pub fn clean_after(&self, stopped: bool) {
         if stopped {
             remove_added(&self.backups, &self.names);
         }

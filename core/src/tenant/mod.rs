@@ -65,6 +65,7 @@ pub struct Tenant {
     dirs: TenantDirs,
     work: WorkDirs,
     lock: Option<TenantLock>,
+    recovered: journal::Recovery,
 }
 
 impl Tenant {
@@ -81,22 +82,29 @@ impl Tenant {
             Access::Write => Some(TenantLock::acquire(root)?),
             Access::Read => None,
         };
-        let tenant = Tenant { dirs, work, lock };
-        match access {
+        let mut tenant = Tenant { dirs, work, lock, recovered: journal::Recovery::Nothing };
+        tenant.recovered = match access {
             Access::Write => tenant.settle()?,
             Access::Read if tenant.work.needs_settling() => match TenantLock::acquire(root) {
                 Ok(_briefly) => tenant.settle()?,
-                Err(LockError::Held { .. }) => {}
+                Err(LockError::Held { .. }) => journal::Recovery::Nothing,
                 Err(err) => return Err(err.into()),
             },
-            Access::Read => {}
-        }
+            Access::Read => journal::Recovery::Nothing,
+        };
         Ok(tenant)
     }
 
-    /// Settles an interrupted restore and removes stale snapshots.
-    fn settle(&self) -> Result<(), TenantError> {
-        match journal::recover(&self.dirs, &self.work.restore())? {
+    /// What opening the tenant found of an interrupted restore, and did.
+    pub fn recovery(&self) -> journal::Recovery {
+        self.recovered
+    }
+
+    /// Settles an interrupted restore and removes stale snapshots; answers
+    /// what the restore journal did.
+    fn settle(&self) -> Result<journal::Recovery, TenantError> {
+        let recovery = journal::recover(&self.dirs, &self.work.restore())?;
+        match recovery {
             journal::Recovery::Nothing => {}
             journal::Recovery::StagingRemoved => {
                 tracing::info!(
@@ -112,7 +120,7 @@ impl Tenant {
         }
         leftovers::settle(&self.dirs.backups, &self.work.plugin_call_note());
         self.remove_stale_snapshots();
-        Ok(())
+        Ok(recovery)
     }
 
     /// Removes the snapshots, uploads being checked and fetches an earlier

@@ -7,9 +7,13 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio_util::io::ReaderStream;
+use utoipa::ToSchema;
 
+use super::answers::{
+    BackupAnswer, BackupsAnswer, BulkAnswer, BulkFailure, FileBytes, Message, RestoreAnswer, VerifyAnswer,
+};
 use super::{Page, UidId, parse_time};
 use crate::auth::Caller;
 use crate::http::AppState;
@@ -19,25 +23,46 @@ use kinesis_backup_core::model::ExpiryChange;
 use kinesis_backup_core::ops::MAX_BULK_IDS;
 
 /// Body of `POST /backup/create`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = BackupCreateBody)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
+    /// The caller's user id.
     uid: u64,
+    /// May be left out: a backup without description or expiry.
     #[serde(default)]
     backup: NewBackup,
 }
 
 /// The `backup` object of a create.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBackup {
+    /// Free text to find the backup by; at most 1000 characters.
     #[serde(default)]
     description: Option<String>,
+    /// When to remove the backup automatically (RFC 3339, in the future);
+    /// absent or null keeps it until deleted.
     #[serde(default)]
+    #[schema(format = DateTime)]
     expiry: Option<String>,
 }
 
-/// `POST /backup/create`: a backup of a consistent snapshot of the data.
+/// Makes a full backup now, from a consistent snapshot of the database.
+///
+/// The answer comes when the archive is complete; `GET /backup/activity`
+/// shows its progress meanwhile.
+#[utoipa::path(post, path = "/backup/create", tag = "backups", request_body = CreateBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Backup created", body = BackupAnswer),
+        (status = 400, description = "A bad body, an expiry not in the future, a description too long", body = Message),
+        (status = 401, description = "Not signed in", body = Message),
+        (status = 403, description = "Not ROOT, or `uid` is not the caller", body = Message),
+        (status = 409, description = "Another backup or restore is running", body = Message),
+        (status = 500, description = "A fault on the server's side", body = Message),
+        (status = 507, description = "The disk is full", body = Message),
+    ))]
 pub async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<CreateBody>) -> ApiResult {
     caller.root(body.uid)?;
     let expiry = body.backup.expiry.as_deref().map(|text| parse_time("backup.expiry", text)).transpose()?;
@@ -47,14 +72,29 @@ pub async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body)
     Ok(Reply::ok("Backup created").with("backup", backup))
 }
 
-/// `GET /backup/fetch`: a page of backups, newest first, and `amount`.
+/// A page of backups, newest first, and `amount`, how many match in all.
+#[utoipa::path(get, path = "/backup/fetch", tag = "backups", params(Page), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Backups fetched", body = BackupsAnswer),
+        (status = 400, description = "A parameter missing, unknown or out of range", body = Message),
+        (status = 401, description = "Not signed in", body = Message),
+        (status = 403, description = "Not ROOT, or `uid` is not the caller", body = Message),
+    ))]
 pub async fn fetch(State(state): State<AppState>, caller: Caller, ApiQuery(page): ApiQuery<Page>) -> ApiResult {
     caller.root(page.uid)?;
     let found = state.ops(move |backups| backups.list_listed(page.filter.as_deref(), page.limit, page.offset)).await?;
     Ok(Reply::ok("Backups fetched").with("backups", found.backups).with("amount", found.amount))
 }
 
-/// `GET /backup/fetch/one`: one backup.
+/// One backup.
+#[utoipa::path(get, path = "/backup/fetch/one", tag = "backups", params(UidId), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Backup fetched", body = BackupAnswer),
+        (status = 400, description = "A parameter missing, unknown or not a number", body = Message),
+        (status = 401, description = "Not signed in", body = Message),
+        (status = 403, description = "Not ROOT, or `uid` is not the caller", body = Message),
+        (status = 404, description = "No backup with that id", body = Message),
+    ))]
 pub async fn fetch_one(State(state): State<AppState>, caller: Caller, ApiQuery(query): ApiQuery<UidId>) -> ApiResult {
     caller.root(query.uid)?;
     let backup = state.ops(move |backups| backups.get_listed(query.id)).await?;
@@ -62,15 +102,27 @@ pub async fn fetch_one(State(state): State<AppState>, caller: Caller, ApiQuery(q
 }
 
 /// Body of `PATCH /backup/update/description`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DescriptionBody {
+    /// The caller's user id.
     uid: u64,
+    /// The backup.
     id: u64,
+    /// The new description; `""` removes it; at most 1000 characters.
     description: String,
 }
 
-/// `PATCH /backup/update/description`.
+/// Changes a backup's description; the expiry stays.
+#[utoipa::path(patch, path = "/backup/update/description", tag = "backups", request_body = DescriptionBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Backup description updated", body = BackupAnswer),
+        (status = 400, description = "A bad body, a description too long", body = Message),
+        (status = 401, description = "Not signed in", body = Message),
+        (status = 403, description = "Not ROOT, or `uid` is not the caller", body = Message),
+        (status = 404, description = "No backup with that id", body = Message),
+    ))]
 pub async fn update_description(
     State(state): State<AppState>,
     caller: Caller,
@@ -87,16 +139,29 @@ pub async fn update_description(
 
 /// Body of `PATCH /backup/update/expiry`; `expiry` must be present, `null`
 /// removes it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExpiryBody {
+    /// The caller's user id.
     uid: u64,
+    /// The backup.
     id: u64,
+    /// A time in the future (RFC 3339) sets the expiry; `null` removes it.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     expiry: Option<Option<String>>,
 }
 
-/// `PATCH /backup/update/expiry`: set or (with `null`) clear the expiry.
+/// Sets or (with `null`) removes a backup's expiry; the description stays.
+#[utoipa::path(patch, path = "/backup/update/expiry", tag = "backups", request_body = ExpiryBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Backup expiry updated", body = BackupAnswer),
+        (status = 400, description = "`expiry` left out, not RFC 3339 or not in the future", body = Message),
+        (status = 401, description = "Not signed in", body = Message),
+        (status = 403, description = "Not ROOT, or `uid` is not the caller", body = Message),
+        (status = 404, description = "No backup with that id", body = Message),
+    ))]
 pub async fn update_expiry(
     State(state): State<AppState>,
     caller: Caller,
@@ -116,7 +181,22 @@ pub async fn update_expiry(
     Ok(Reply::ok("Backup expiry updated").with("backup", backup))
 }
 
-/// `GET /backup/restore`: replace the current data with a backup's.
+/// Replaces the tenant's `.env`, `data/`, `public/` and `translations/` with a backup's.
+///
+/// Journaled: even a crash leaves the tenant exactly as before or exactly as
+/// the backup. `GET /backup/activity` shows its progress meanwhile.
+#[utoipa::path(get, path = "/backup/restore", tag = "backups", params(UidId), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Backup restored", body = RestoreAnswer),
+        (status = 400, description = "A parameter missing, unknown or not a number", body = Message),
+        (status = 401, description = "Not signed in", body = Message),
+        (status = 403, description = "Not ROOT, or `uid` is not the caller", body = Message),
+        (status = 404, description = "No backup with that id", body = Message),
+        (status = 409, description = "Another backup or restore is running", body = Message),
+        (status = 422, description = "The archive or its content cannot be used; nothing was changed", body = Message),
+        (status = 500, description = "A fault on the server's side", body = Message),
+        (status = 507, description = "The disk is full; nothing was changed", body = Message),
+    ))]
 pub async fn restore(State(state): State<AppState>, caller: Caller, ApiQuery(query): ApiQuery<UidId>) -> ApiResult {
     caller.root(query.uid)?;
     let report = state.ops(move |backups| backups.restore(query.id, None)).await?;
@@ -126,7 +206,15 @@ pub async fn restore(State(state): State<AppState>, caller: Caller, ApiQuery(que
     Ok(Reply::ok("Backup restored").with("restore", report))
 }
 
-/// `DELETE /backup/delete`: remove a backup and its archive.
+/// Removes a backup: its record and its archive file.
+#[utoipa::path(delete, path = "/backup/delete", tag = "backups", params(UidId), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Backup deleted", body = Message),
+        (status = 400, description = "A parameter missing, unknown or not a number", body = Message),
+        (status = 401, description = "Not signed in", body = Message),
+        (status = 403, description = "Not ROOT, or `uid` is not the caller", body = Message),
+        (status = 404, description = "No backup with that id", body = Message),
+    ))]
 pub async fn delete(State(state): State<AppState>, caller: Caller, ApiQuery(query): ApiQuery<UidId>) -> ApiResult {
     caller.root(query.uid)?;
     state.ops(move |backups| backups.delete(query.id)).await?;
@@ -134,21 +222,24 @@ pub async fn delete(State(state): State<AppState>, caller: Caller, ApiQuery(quer
 }
 
 /// Body of `POST /backup/delete/bulk`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkBody {
+    /// The caller's user id.
     uid: u64,
+    /// 1 to 1000 backup ids; repeated ids count once.
     ids: Vec<u64>,
 }
 
-/// A backup a bulk delete could not remove.
-#[derive(Debug, Serialize)]
-pub struct BulkFailure {
-    id: u64,
-    reason: String,
-}
-
-/// `POST /backup/delete/bulk`: delete several backups; reports each.
+/// Deletes several backups, one after the other, and reports each.
+#[utoipa::path(post, path = "/backup/delete/bulk", tag = "backups", request_body = BulkBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Carried out; see `deleted` and `failed`", body = BulkAnswer),
+        (status = 400, description = "A bad body; `ids` empty or longer than 1000", body = Message),
+        (status = 401, description = "Not signed in", body = Message),
+        (status = 403, description = "Not ROOT, or `uid` is not the caller", body = Message),
+    ))]
 pub async fn delete_bulk(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<BulkBody>) -> ApiResult {
     caller.root(body.uid)?;
     let ids = body.ids;
@@ -162,7 +253,16 @@ pub async fn delete_bulk(State(state): State<AppState>, caller: Caller, ApiJson(
     Ok(Reply::ok(message).with("deleted", deleted).with("failed", failed))
 }
 
-/// `GET /backup/download`: the archive, streamed.
+/// The archive file itself, streamed (not JSON when it succeeds).
+#[utoipa::path(get, path = "/backup/download", tag = "backups", params(UidId), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The archive", content_type = "application/gzip", body = FileBytes),
+        (status = 400, description = "A parameter missing, unknown or not a number", body = Message),
+        (status = 401, description = "Not signed in", body = Message),
+        (status = 403, description = "Not ROOT, or `uid` is not the caller", body = Message),
+        (status = 404, description = "No backup with that id, or its archive is missing", body = Message),
+        (status = 500, description = "The archive cannot be opened", body = Message),
+    ))]
 pub async fn download(
     State(state): State<AppState>,
     caller: Caller,
@@ -188,7 +288,18 @@ pub async fn archive_response(state: &AppState, id: u64) -> Result<Response, Api
     Ok((headers, Body::from_stream(stream)).into_response())
 }
 
-/// `GET /backup/verify`: check an archive against its manifest.
+/// Re-reads a backup's archive and checks it against its manifest and checksum.
+///
+/// `GET /backup/activity` shows its progress meanwhile.
+#[utoipa::path(get, path = "/backup/verify", tag = "backups", params(UidId), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The backup is intact, or damaged: see `verify.ok`", body = VerifyAnswer),
+        (status = 400, description = "A parameter missing, unknown or not a number", body = Message),
+        (status = 401, description = "Not signed in", body = Message),
+        (status = 403, description = "Not ROOT, or `uid` is not the caller", body = Message),
+        (status = 404, description = "No backup with that id", body = Message),
+        (status = 500, description = "A fault on the server's side", body = Message),
+    ))]
 pub async fn verify(State(state): State<AppState>, caller: Caller, ApiQuery(query): ApiQuery<UidId>) -> ApiResult {
     caller.root(query.uid)?;
     let report = state.ops(move |backups| backups.verify(query.id, None)).await?;

@@ -9,16 +9,29 @@ use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use axum::response::{IntoResponse, Response};
 use tokio_util::io::ReaderStream;
 
+use super::answers::{FileBytes, Message};
 use crate::http::AppState;
 use crate::http::response::ApiError;
 use kinesis_backup_core::tenant::safe_files::{SafeOpenError, open_regular};
 
-/// `GET /public/{*path}`.
+/// A file of the tenant's `public/` folder; no token needed.
+#[utoipa::path(get, path = "/public/{path}", tag = "files",
+    params(("path" = String, Path, description = "The file's path inside `public/`")),
+    responses(
+        (status = 200, description = "The file", content_type = "application/octet-stream", body = FileBytes),
+        (status = 404, description = "No such file", body = Message),
+    ))]
 pub async fn public(State(state): State<AppState>, Path(path): Path<String>) -> Result<Response, ApiError> {
     serve(state.backups.tenant().dirs().public.clone(), "public", path).await
 }
 
-/// `GET /translations/{*path}`.
+/// A file of the tenant's `translations/` folder; no token needed.
+#[utoipa::path(get, path = "/translations/{path}", tag = "files",
+    params(("path" = String, Path, description = "The file's path inside `translations/`")),
+    responses(
+        (status = 200, description = "The file", content_type = "application/octet-stream", body = FileBytes),
+        (status = 404, description = "No such file", body = Message),
+    ))]
 pub async fn translations(State(state): State<AppState>, Path(path): Path<String>) -> Result<Response, ApiError> {
     serve(state.backups.tenant().dirs().translations.clone(), "translations", path).await
 }

@@ -1,9 +1,13 @@
 //! The JSON API of docs/http-api.md: one module per group of endpoints,
 //! and the small parsing helpers they share.
 
+pub mod activity;
+pub mod answers;
 pub mod backup;
 pub mod data;
 pub mod files;
+pub mod openapi;
+pub mod reference;
 pub mod schedule;
 pub mod upload;
 pub mod user;
@@ -12,6 +16,7 @@ use axum::Router;
 use axum::routing::{delete, get, patch, post};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::http::AppState;
 use crate::http::response::ApiError;
@@ -33,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/backup/verify", get(backup::verify))
         .route("/backup/upload", post(upload::upload).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/backup/offsite/retry", post(backup::offsite_retry))
+        .route("/backup/activity", get(activity::activity))
         .route("/backup/schedule/create", post(schedule::create))
         .route("/backup/schedule/fetch", get(schedule::fetch))
         .route("/backup/schedule/update", patch(schedule::update))
@@ -42,10 +48,14 @@ pub fn router() -> Router<AppState> {
         .route("/data/delete", delete(data::delete))
         .route("/public/{*path}", get(files::public))
         .route("/translations/{*path}", get(files::translations))
+        .route("/openapi.json", get(openapi::document))
+        .route("/scalar", get(reference::page))
+        .route("/scalar/{name}", get(reference::asset))
 }
 
 /// The query of endpoints that act on one backup or schedule.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UidId {
     /// The caller's user id.
@@ -54,19 +64,30 @@ pub struct UidId {
     pub id: u64,
 }
 
-/// The query of paged lists.
-#[derive(Debug, Deserialize)]
+/// The query of the backups list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
     /// The caller's user id.
     pub uid: u64,
     /// Page size, 1 to 1000.
     pub limit: u32,
-    /// Items to skip.
+    /// How many matching backups to skip.
     pub offset: u32,
-    /// Search text (backups only).
+    /// Keep backups whose name or description contains this text, in any
+    /// letter case; empty means all.
     #[serde(default)]
     pub filter: Option<String>,
+}
+
+/// The query of endpoints that take only the caller.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct UidOnly {
+    /// The caller's user id.
+    pub uid: u64,
 }
 
 /// Parses an RFC 3339 time given in `field`.

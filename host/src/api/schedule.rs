@@ -3,8 +3,10 @@
 
 use axum::extract::State;
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use super::UidId;
+use super::answers::{Message, ScheduleAnswer, SchedulesAnswer};
 use crate::auth::Caller;
 use crate::http::AppState;
 use crate::http::extract::{ApiJson, ApiQuery, present};
@@ -12,14 +14,25 @@ use crate::http::response::{ApiError, ApiResult, Reply};
 use kinesis_backup_core::model::{HoursChange, ScheduleInput, SchedulePatch};
 
 /// Body of `POST /backup/schedule/create`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = ScheduleCreateBody)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
+    /// The caller's user id.
     uid: u64,
+    /// The new schedule.
     schedule: ScheduleInput,
 }
 
-/// `POST /backup/schedule/create`.
+/// Adds a schedule: a backup made automatically at the times its cron (UTC) names.
+#[utoipa::path(post, path = "/backup/schedule/create", tag = "schedules", request_body = CreateBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Schedule created", body = ScheduleAnswer),
+        (status = 400, description = "A bad body, a bad cron, an empty name", body = Message),
+        (status = 401, description = "Not signed in", body = Message),
+        (status = 403, description = "Not ROOT, or `uid` is not the caller", body = Message),
+    ))]
 pub async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<CreateBody>) -> ApiResult {
     caller.root(body.uid)?;
     let input = body.schedule;
@@ -28,15 +41,27 @@ pub async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body)
 }
 
 /// Query of `GET /backup/schedule/fetch`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FetchQuery {
+    /// The caller's user id.
     uid: u64,
+    /// Page size, 1 to 1000.
     limit: u32,
+    /// How many schedules to skip.
     offset: u32,
 }
 
-/// `GET /backup/schedule/fetch`: a page of schedules and `amount`.
+/// A page of schedules, in id order, and `amount`, how many there are.
+#[utoipa::path(get, path = "/backup/schedule/fetch", tag = "schedules", params(FetchQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Schedules fetched", body = SchedulesAnswer),
+        (status = 400, description = "A parameter missing, unknown or out of range", body = Message),
+        (status = 401, description = "Not signed in", body = Message),
+        (status = 403, description = "Not ROOT, or `uid` is not the caller", body = Message),
+    ))]
 pub async fn fetch(State(state): State<AppState>, caller: Caller, ApiQuery(query): ApiQuery<FetchQuery>) -> ApiResult {
     caller.root(query.uid)?;
     let page = state.ops(move |backups| backups.schedule_list(query.limit, query.offset)).await?;
@@ -44,25 +69,34 @@ pub async fn fetch(State(state): State<AppState>, caller: Caller, ApiQuery(query
 }
 
 /// Body of `PATCH /backup/schedule/update`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
+    /// The caller's user id.
     uid: u64,
+    /// The schedule.
     id: u64,
+    /// What changes; at least one field.
     schedule: PatchBody,
 }
 
 /// The `schedule` object of an update; absent fields stay, and
 /// `expiry_hours: null` removes the expiry.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchBody {
+    /// A new name.
     #[serde(default)]
     name: Option<String>,
+    /// A new cron expression (five fields, UTC).
     #[serde(default)]
     cron: Option<String>,
+    /// Backups it makes expire this many hours after they are made; `null`
+    /// keeps them.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>)]
     expiry_hours: Option<Option<u32>>,
+    /// Enable or disable.
     #[serde(default)]
     enabled: Option<bool>,
 }
@@ -86,7 +120,16 @@ impl PatchBody {
     }
 }
 
-/// `PATCH /backup/schedule/update`.
+/// Changes a schedule; absent fields stay.
+#[utoipa::path(patch, path = "/backup/schedule/update", tag = "schedules", request_body = UpdateBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Schedule updated", body = ScheduleAnswer),
+        (status = 400, description = "A bad body, nothing to change, a bad cron", body = Message),
+        (status = 401, description = "Not signed in", body = Message),
+        (status = 403, description = "Not ROOT, or `uid` is not the caller", body = Message),
+        (status = 404, description = "No schedule with that id", body = Message),
+    ))]
 pub async fn update(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<UpdateBody>) -> ApiResult {
     caller.root(body.uid)?;
     let patch = body.schedule.into_patch()?;
@@ -94,7 +137,16 @@ pub async fn update(State(state): State<AppState>, caller: Caller, ApiJson(body)
     Ok(Reply::ok("Schedule updated").with("schedule", schedule))
 }
 
-/// `DELETE /backup/schedule/delete`: its backups are kept.
+/// Removes a schedule; the backups it made are kept.
+#[utoipa::path(delete, path = "/backup/schedule/delete", tag = "schedules", params(UidId),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Schedule deleted", body = Message),
+        (status = 400, description = "A parameter missing, unknown or not a number", body = Message),
+        (status = 401, description = "Not signed in", body = Message),
+        (status = 403, description = "Not ROOT, or `uid` is not the caller", body = Message),
+        (status = 404, description = "No schedule with that id", body = Message),
+    ))]
 pub async fn delete(State(state): State<AppState>, caller: Caller, ApiQuery(query): ApiQuery<UidId>) -> ApiResult {
     caller.root(query.uid)?;
     state.ops(move |backups| backups.schedule_delete(query.id)).await?;

@@ -3,6 +3,9 @@
 use axum::extract::State;
 use chrono::Utc;
 use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::answers::{LoginAnswer, Message, UserAnswer};
 
 use crate::auth::password;
 use crate::auth::{self, Caller};
@@ -13,16 +16,27 @@ use crate::http::extract::ApiJson;
 use crate::http::response::{ApiError, ApiResult, Reply};
 
 /// Body of `POST /user/login`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
+    /// The username.
     auth_data: String,
+    /// The password.
     password: String,
 }
 
-/// `POST /user/login`: the user (without password) and a token; 429 with
-/// `Retry-After` while the sign-in throttle refuses the account at this
-/// address, or the address.
+/// Signs in: the user (without password) and a token for `Authorization: Bearer`.
+///
+/// Answers 429 with `Retry-After` while the sign-in throttle refuses the
+/// account at this address, or the address.
+#[utoipa::path(post, path = "/user/login", tag = "users", request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in", body = LoginAnswer),
+        (status = 400, description = "Not a JSON object with exactly these two string fields", body = Message),
+        (status = 401, description = "Wrong username or password", body = Message),
+        (status = 429, description = "Too many failed sign-ins; wait the seconds of `Retry-After`", body = Message,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ))]
 pub async fn login(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -33,23 +47,37 @@ pub async fn login(
 }
 
 /// Body of `POST /user/create`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = UserCreateBody)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
+    /// The caller's user id.
     uid: u64,
+    /// The new user.
     user: NewUser,
 }
 
 /// The `user` object of a create.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    /// 1 to 64 characters, no spaces or control characters, not taken.
     username: String,
+    /// At least 8 characters.
     password: String,
+    /// `ROOT`, `ADMIN`, `AUTHOR` or `VIEWER`, in any letter case.
     role: String,
 }
 
-/// `POST /user/create` (ROOT): a new user.
+/// Creates a user. ROOT only.
+#[utoipa::path(post, path = "/user/create", tag = "users", request_body = CreateBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "User created", body = UserAnswer),
+        (status = 400, description = "A bad body, a bad or taken username, a short password, an unknown role", body = Message),
+        (status = 401, description = "Not signed in", body = Message),
+        (status = 403, description = "Not ROOT, or `uid` is not the caller", body = Message),
+    ))]
 pub async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<CreateBody>) -> ApiResult {
     caller.root(body.uid)?;
     let NewUser { username, password, role } = body.user;

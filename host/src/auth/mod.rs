@@ -2,7 +2,8 @@
 //! here; signed tokens in [`token`], password hashing in [`password`], the
 //! browser session and its cookies in [`session`], the server's record of
 //! web sessions in [`session_store`], sign-in throttling in [`throttle`],
-//! and the first ROOT user in [`first_start`].
+//! what a served tenant remembers of both in [`memory`], and the first ROOT
+//! user in [`first_start`].
 //!
 //! API clients send `Authorization: Bearer <token>` (the token from
 //! `POST /user/login`, see [`token`]). The web pages send the
@@ -21,6 +22,7 @@ use axum::http::request::Parts;
 use chrono::Utc;
 
 pub mod first_start;
+pub mod memory;
 pub mod password;
 pub mod session;
 pub mod session_store;
@@ -30,25 +32,15 @@ pub mod token;
 use crate::db::{DbError, Role, User};
 use crate::http::response::ApiError;
 use crate::http::state::AppState;
-use session_store::{PasswordStamp, SessionStore};
-use throttle::{SignInThrottle, Throttled};
+pub use memory::AuthMemory;
+use session_store::PasswordStamp;
+use throttle::Throttled;
 use token::TokenError;
 
 /// The cookie that carries the web session's id.
 pub const SESSION_COOKIE: &str = "kinesis_session";
 /// The header that must carry the CSRF token when the session cookie is used.
 pub const CSRF_HEADER: &str = "x-csrf-token";
-
-/// What one tenant's server remembers about signing in: its web sessions
-/// and its sign-in throttle. Kept for as long as the tenant is served
-/// (under hosting, also while the tenant is closed for being idle).
-#[derive(Default)]
-pub struct AuthMemory {
-    /// The open web sessions.
-    pub sessions: SessionStore,
-    /// Failed sign-ins.
-    pub throttle: SignInThrottle,
-}
 
 /// Why a caller is not signed in.
 #[derive(Debug, thiserror::Error)]

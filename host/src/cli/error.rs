@@ -15,6 +15,9 @@ pub enum CliError {
     /// The plugin could not be loaded.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// `plugin check` was given a file that is not a usable component.
+    #[error(transparent)]
+    UnusablePlugin(LoadError),
     /// The operation failed.
     #[error(transparent)]
     Op(#[from] OpsError),
@@ -57,7 +60,9 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Op(err) => exit_code_of(err.kind()),
-            CliError::Usage(_) | CliError::Load(LoadError::NotAComponent(_) | LoadError::Read { .. }) => 2,
+            CliError::Usage(_)
+            | CliError::UnusablePlugin(_)
+            | CliError::Load(LoadError::NotAComponent(_) | LoadError::Read { .. }) => 2,
             _ => 1,
         }
     }
@@ -76,8 +81,9 @@ impl CliError {
             )) => Some(
                 "the plugin was stopped and nothing was changed by the host; check the plugin with `--plugin` or report it",
             ),
-            CliError::Load(LoadError::ContractMismatch(_) | LoadError::NotAComponent(_)) => {
-                Some("`--plugin` must name a WASI 0.2 component implementing kinesis:backup@1.0.0")
+            CliError::Load(LoadError::ContractMismatch(_) | LoadError::NotAComponent(_))
+            | CliError::UnusablePlugin(LoadError::ContractMismatch(_) | LoadError::NotAComponent(_)) => {
+                Some("`--plugin` must name a WASI 0.2 component implementing kinesis:backup@1.0.0 or @1.1.0")
             }
             _ => None,
         }
@@ -96,5 +102,6 @@ mod tests {
         assert_eq!(op(CallError::NotFound("no backup 7".into())).exit_code(), 1);
         assert_eq!(CliError::Op(OpsError::Busy).exit_code(), 1);
         assert_eq!(CliError::Damaged(3).exit_code(), 1);
+        assert_eq!(CliError::UnusablePlugin(LoadError::ContractMismatch("x".into())).exit_code(), 2);
     }
 }

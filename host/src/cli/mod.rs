@@ -70,7 +70,8 @@ pub enum Command {
     /// Run the API server and web pages for this tenant (or, with
     /// `--tenants DIR`, for every tenant in DIR, chosen by host).
     Serve(crate::server::ServeArgs),
-    /// For plugin authors: describe a component, write the contract's WIT.
+    /// For plugin authors: describe a component, check it against the
+    /// conformance cases, write the contract's WIT.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
     /// Host several tenants: create, list, update and delete them.

@@ -13,7 +13,7 @@ pub(super) const RECORDS: TableDefinition<(&str, &str), &str> = TableDefinition:
 const MAX_NAME_CHARS: usize = 256;
 
 /// One record of a collection.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Record {
     /// The record's key, unique within its collection.
     pub key: String,

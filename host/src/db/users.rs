@@ -18,7 +18,7 @@ pub(super) const USERNAMES: TableDefinition<&str, u64> = TableDefinition::new("u
 const MAX_USERNAME_CHARS: usize = 64;
 
 /// What a user may do. Only ROOT manages backups.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Role {
     /// Everything, backups included.
@@ -56,7 +56,7 @@ impl FromStr for Role {
 }
 
 /// A user as the API shows it (never with the password hash).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct User {
     /// Unique id; the first user, `root`, is 1.
     pub id: u64,

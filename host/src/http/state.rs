@@ -8,7 +8,7 @@ use kinesis_backup_core::ops::{Backups, OpsError};
 use kinesis_backup_core::tenant::settings::{Settings, SettingsError};
 
 use super::response::ApiError;
-use crate::auth::AuthMemory;
+use crate::auth::memory::AuthMemory;
 use crate::blocking::on_blocking_pool;
 use crate::db::DbGate;
 

@@ -22,6 +22,8 @@ const ASSETS: &[Asset] = &[
     Asset { name: "backups.js", content_type: JAVASCRIPT, body: include_str!("assets/backups.js") },
     Asset { name: "schedules.js", content_type: JAVASCRIPT, body: include_str!("assets/schedules.js") },
     Asset { name: "cron.js", content_type: JAVASCRIPT, body: include_str!("assets/cron.js") },
+    Asset { name: "activity.js", content_type: JAVASCRIPT, body: include_str!("assets/activity.js") },
+    Asset { name: "favicon.svg", content_type: "image/svg+xml", body: include_str!("assets/favicon.svg") },
 ];
 
 /// `GET /web/assets/{name}`: one embedded file, or 404.

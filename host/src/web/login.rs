@@ -5,7 +5,8 @@
 //! posted from another site carries neither. Signing out needs the session's
 //! CSRF token in the form, and ends the session on the server. Sign-ins go
 //! through the same throttle as `POST /user/login`: while it refuses, the
-//! form answers 429 with `Retry-After` and says how long to wait.
+//! form answers 429 with `Retry-After` and says how long to wait. A sign-in
+//! lands on the page named in `next` (a page of `/web/`), or the backups.
 
 use askama::Template;
 use axum::Form;
@@ -33,6 +34,7 @@ struct LoginPage<'a> {
     nonce: &'a str,
     username: &'a str,
     error: Option<&'a str>,
+    next: &'a str,
 }
 
 /// What the sign-in form sends.
@@ -41,6 +43,8 @@ pub struct LoginForm {
     username: String,
     password: String,
     nonce: String,
+    #[serde(default)]
+    next: String,
 }
 
 /// What the sign-out form sends.
@@ -54,12 +58,42 @@ pub struct LogoutForm {
 pub struct LoginQuery {
     #[serde(default)]
     expired: Option<String>,
+    /// The page to return to after signing in.
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// Where a sign-in may return to: a page of this server under `/web/`
+/// (never another site, never the sign-in page itself), else the backups.
+pub fn return_path(next: &str) -> &str {
+    let safe = next.starts_with("/web/")
+        && !next.starts_with(LOGIN_PATH)
+        && !next.contains("//")
+        && !next.contains('\\')
+        && next.chars().all(|c| c.is_ascii_graphic());
+    if safe { next } else { HOME_PATH }
+}
+
+/// The sign-in page's address that returns to `asked` afterwards.
+pub fn login_returning_to(asked: &str) -> String {
+    let next = return_path(asked);
+    if next == HOME_PATH {
+        return LOGIN_PATH.to_owned();
+    }
+    let encoded: String = next
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("{LOGIN_PATH}?next={encoded}")
 }
 
 /// Draws the sign-in form with a fresh nonce (and its cookie).
-fn form_page(status: StatusCode, username: &str, error: Option<&str>) -> Result<Response, WebError> {
+fn form_page(status: StatusCode, username: &str, error: Option<&str>, next: &str) -> Result<Response, WebError> {
     let nonce = session::new_nonce();
-    let html = LoginPage { nonce: &nonce, username, error }.render()?;
+    let html = LoginPage { nonce: &nonce, username, error, next: return_path(next) }.render()?;
     Ok((status, [session::set_login_cookie(&nonce)], Html(html)).into_response())
 }
 
@@ -69,11 +103,12 @@ pub async fn show(
     headers: HeaderMap,
     Query(query): Query<LoginQuery>,
 ) -> Result<Response, WebError> {
+    let next = query.next.as_deref().unwrap_or_default();
     if Session::of(&state, &headers).await?.is_some() {
-        return Ok(Redirect::to(HOME_PATH).into_response());
+        return Ok(Redirect::to(return_path(next)).into_response());
     }
     let notice = query.expired.is_some().then_some("Your session has ended. Please sign in again.");
-    form_page(StatusCode::OK, "", notice)
+    form_page(StatusCode::OK, "", notice, next)
 }
 
 /// `POST /web/login`: checks the nonce and the credentials; on success sets
@@ -85,7 +120,7 @@ pub async fn submit(
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, WebError> {
     let Ok(Form(form)) = form else {
-        return form_page(StatusCode::BAD_REQUEST, "", Some("Enter a username and a password."));
+        return form_page(StatusCode::BAD_REQUEST, "", Some("Enter a username and a password."), "");
     };
     let nonce_ok = session::cookie(&headers, LOGIN_COOKIE)
         .is_some_and(|cookie| session::constant_time_eq(cookie.as_bytes(), form.nonce.as_bytes()));
@@ -94,6 +129,7 @@ pub async fn submit(
             StatusCode::FORBIDDEN,
             &form.username,
             Some("This sign-in form has expired or came from another site. Please sign in again."),
+            &form.next,
         );
     }
     match auth::check_credentials(&state, &form.username, &form.password, client).await {
@@ -102,17 +138,17 @@ pub async fn submit(
             tracing::info!(user = verified.user.id, "signed in to the web pages");
             // AppendHeaders: a plain array would keep only the last Set-Cookie.
             let cookies = AppendHeaders([session::set_session_cookie(&id), session::clear_login_cookie()]);
-            Ok((cookies, Redirect::to(HOME_PATH)).into_response())
+            Ok((cookies, Redirect::to(return_path(&form.next))).into_response())
         }
         Err(AuthError::Database(error)) => Err(WebError::Auth(error.to_string())),
         Err(AuthError::Throttled(throttled)) => {
             let seconds = throttled.seconds();
             let message = format!("Too many failed sign-ins. Wait {seconds} seconds, then try again.");
-            let mut page = form_page(StatusCode::TOO_MANY_REQUESTS, &form.username, Some(&message))?;
+            let mut page = form_page(StatusCode::TOO_MANY_REQUESTS, &form.username, Some(&message), &form.next)?;
             page.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
             Ok(page)
         }
-        Err(_) => form_page(StatusCode::UNAUTHORIZED, &form.username, Some("Wrong username or password.")),
+        Err(_) => form_page(StatusCode::UNAUTHORIZED, &form.username, Some("Wrong username or password."), &form.next),
     }
 }
 
@@ -133,4 +169,20 @@ pub async fn logout(
         tracing::info!(user = session.user.id, "signed out of the web pages");
     }
     Ok(([session::clear_session_cookie()], Redirect::to(LOGIN_PATH)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sign_in_returns_only_to_pages_of_this_server() {
+        assert_eq!(return_path("/web/backups/schedules"), "/web/backups/schedules");
+        for unsafe_next in ["", "https://evil.example/", "//evil.example/web/", "/web/..\\x", "/api", "/web/login"] {
+            assert_eq!(return_path(unsafe_next), HOME_PATH, "{unsafe_next}");
+        }
+        assert_eq!(login_returning_to("/web/backups/schedules"), "/web/login?next=/web/backups/schedules");
+        assert_eq!(login_returning_to("/web/backups"), "/web/login");
+        assert_eq!(login_returning_to("/web/backups?x=1&y=2"), "/web/login?next=/web/backups%3Fx%3D1%26y%3D2");
+    }
 }

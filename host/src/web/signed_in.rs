@@ -1,12 +1,14 @@
 //! The extractor of pages that need a signed-in user: without a valid
-//! session the browser is sent to the sign-in page.
+//! session the browser is sent to the sign-in page, which brings it back to
+//! the page it asked for after signing in.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::error::WebError;
-use crate::auth::session::{LOGIN_PATH, Session};
+use super::login::login_returning_to;
+use crate::auth::session::Session;
 use crate::http::AppState;
 
 /// Extractor for pages that need a signed-in user: without a valid session
@@ -20,7 +22,10 @@ impl FromRequestParts<AppState> for SignedIn {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match Session::of(state, &parts.headers).await {
             Ok(Some(session)) => Ok(SignedIn(session)),
-            Ok(None) => Err(Redirect::to(LOGIN_PATH).into_response()),
+            Ok(None) => {
+                let asked = parts.uri.path_and_query().map_or("", |asked| asked.as_str());
+                Err(Redirect::to(&login_returning_to(asked)).into_response())
+            }
             Err(error) => Err(WebError::Auth(error.to_string()).into_response()),
         }
     }

@@ -64,6 +64,11 @@ impl<W: Write> GzipWriter<W> {
         })
     }
 
+    /// The writer the member goes to.
+    pub fn get_ref(&self) -> &W {
+        &self.inner
+    }
+
     /// How data written now is packed.
     pub fn packing(&self) -> Packing {
         self.packing

@@ -133,10 +133,21 @@ impl<W: Write> HashingWriter<W> {
         }
     }
 
-    /// The inner writer, the digest of everything written, and the
-    /// archive's SHA-256 so far when it starts an archive.
-    pub fn finish(self) -> (W, Digested, Option<ResumableSha256>) {
-        (self.inner, self.hasher.finish(), self.archive_sha256)
+    /// Bytes written since the last [`HashingWriter::take_digest`].
+    pub fn written(&self) -> u64 {
+        self.hasher.size
+    }
+
+    /// The digest of what was written since the last call, starting afresh
+    /// (the archive's SHA-256 goes on).
+    pub fn take_digest(&mut self) -> Digested {
+        std::mem::replace(&mut self.hasher, Hasher::new(Hashes::BLAKE3)).finish()
+    }
+
+    /// The inner writer and the archive's SHA-256 so far when it starts an
+    /// archive.
+    pub fn finish(self) -> (W, Option<ResumableSha256>) {
+        (self.inner, self.archive_sha256)
     }
 }
 
@@ -204,9 +215,10 @@ impl<R: Read> Read for HashingReader<'_, R> {
     }
 }
 
-/// Size and SHA-256 of a whole file, read in large pieces.
-pub fn sha256_file(path: &Path) -> io::Result<(u64, String)> {
-    let mut reader = HashingReader::new(File::open(path)?, Hashes { sha256: true, blake3: false }, None);
+/// Size and SHA-256 of a whole file, read in large pieces; `progress`,
+/// when given, advances by the bytes read.
+pub fn sha256_file(path: &Path, progress: Option<&Progress>) -> io::Result<(u64, String)> {
+    let mut reader = HashingReader::new(File::open(path)?, Hashes { sha256: true, blake3: false }, progress);
     let mut buf = vec![0u8; IO_BUFFER];
     while reader.read(&mut buf)? != 0 {}
     let digest = reader.finish();
@@ -223,11 +235,18 @@ mod tests {
         let sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
         let blake3 = "6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85";
         let mut writer = HashingWriter::new(Vec::new(), true);
-        writer.write_all(b"abc").unwrap();
-        let (bytes, digest, archive_sha256) = writer.finish();
-        assert_eq!((bytes.as_slice(), digest.size, digest.blake3.as_deref()), (&b"abc"[..], 3, Some(blake3)));
-        assert_eq!(digest.sha256, None);
+        writer.write_all(b"ab").unwrap();
+        let first = writer.take_digest();
+        writer.write_all(b"c").unwrap();
+        assert_eq!(writer.written(), 1);
+        let second = writer.take_digest();
+        let (bytes, archive_sha256) = writer.finish();
+        assert_eq!(bytes, b"abc");
+        assert_eq!((first.size, second.size, first.sha256), (2, 1, None));
+        assert_eq!(second.blake3.unwrap(), blake3::hash(b"c").to_hex().to_string());
+        // The archive's SHA-256 covers every byte, across digests taken.
         assert_eq!(archive_sha256.unwrap().finish(), sha256);
+        assert_eq!(blake3::hash(b"abc").to_hex().as_str(), blake3);
 
         let mut reader = HashingReader::new(&b"abc"[..], Hashes::BOTH, None);
         io::copy(&mut reader, &mut io::sink()).unwrap();

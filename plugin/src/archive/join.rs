@@ -1,8 +1,10 @@
 //! Joins the parts of a create into the finished archive: the first part's
 //! file is the start of the archive; every other part, then the tail (the
 //! manifest and the tar end marker), is appended to it, and the archive's
-//! SHA-256 goes on from where the first part's writer left it. The result
-//! is synced and only then renamed to its final name, with its layout.
+//! SHA-256 goes on from where the first part's writer left it. The pieces
+//! each part's writer recorded (with their BLAKE3) make the layout, moved
+//! to where each part lands. The result is synced and only then renamed to
+//! its final name.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Read, Write};
@@ -43,15 +45,15 @@ pub fn join(ctx: Context, job_dir: &Path, id: u64, created_at: i64, parts: &[Par
     let storage = |e: io::Error| PluginError::io("write", &first_path, &e);
     let first = parts.first().ok_or_else(|| PluginError::Storage("a create has at least one part".to_string()))?;
     let mut sha256 =
-        first.archive_sha256.clone().filter(|s| s.is_well_formed() && s.length() == first.digest.size).ok_or_else(
-            || PluginError::Storage("the first part of the archive was not hashed as it was written".into()),
-        )?;
+        first.archive_sha256.clone().filter(|s| s.is_well_formed() && s.length() == first.length).ok_or_else(|| {
+            PluginError::Storage("the first part of the archive was not hashed as it was written".into())
+        })?;
     let on_disk = fs::metadata(&first_path).map_err(storage)?.len();
-    if on_disk != first.digest.size {
+    if on_disk != first.length {
         return Err(changed(0, &first_path));
     }
-    let mut pieces = vec![Piece { offset: 0, length: on_disk, blake3: digest_hex(&first.digest.blake3) }];
-    let appended: u64 = parts[1..].iter().map(|p| p.digest.size).sum();
+    let mut pieces = first.pieces.clone();
+    let appended: u64 = parts[1..].iter().map(|p| p.length).sum();
     let progress = Progress::new(ctx.host, appended);
     let mut out =
         BufWriter::with_capacity(IO_BUFFER, OpenOptions::new().append(true).open(&first_path).map_err(storage)?);
@@ -60,24 +62,21 @@ pub fn join(ctx: Context, job_dir: &Path, id: u64, created_at: i64, parts: &[Par
     for (index, part) in parts.iter().enumerate().skip(1) {
         let path = part_file(job_dir, index);
         let mut file = File::open(&path).map_err(|e| PluginError::io("read", &path, &e))?;
-        let mut blake3 = blake3::Hasher::new();
         let mut length = 0u64;
         loop {
             let read = file.read(&mut buf).map_err(|e| PluginError::io("read", &path, &e))?;
             if read == 0 {
                 break;
             }
-            blake3.update(&buf[..read]);
             sha256.update(&buf[..read]);
             out.write_all(&buf[..read]).map_err(storage)?;
             length += read as u64;
             progress.advance(read as u64);
         }
-        let blake3 = blake3.finalize().to_hex().to_string();
-        if length != part.digest.size || Some(&blake3) != part.digest.blake3.as_ref() {
+        if length != part.length {
             return Err(changed(index, &path));
         }
-        pieces.push(Piece { offset, length, blake3 });
+        pieces.extend(part.pieces.iter().map(|p| Piece { offset: offset + p.offset, ..p.clone() }));
         offset += length;
     }
 
@@ -103,10 +102,6 @@ pub fn join(ctx: Context, job_dir: &Path, id: u64, created_at: i64, parts: &[Par
     let target = ctx.roots.backups.join(&name);
     fs::rename(&first_path, &target).map_err(|e| PluginError::io("rename", &first_path, &e))?;
     Ok(WrittenArchive { name, size, sha256: sha256.finish(), layout: ArchiveLayout { pieces } })
-}
-
-fn digest_hex(blake3: &Option<String>) -> String {
-    blake3.clone().unwrap_or_default()
 }
 
 fn changed(index: usize, path: &Path) -> PluginError {

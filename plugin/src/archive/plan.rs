@@ -4,7 +4,10 @@
 //! A file's cost is its size when it deflates, and a fraction of it when
 //! its start does not compress (such files are stored, which is far
 //! cheaper); the files are dealt out largest cost first to the part with
-//! the least so far, and each part keeps them in walk order.
+//! the least so far, and each part keeps them in walk order. The part that
+//! will write the most bytes goes first: the first part's file starts the
+//! archive and is hashed as it is written, while the others are read again
+//! when they are appended to it.
 
 use std::fs::File;
 use std::io::Read;
@@ -21,9 +24,11 @@ use crate::host::Context;
 /// when their start does not compress).
 pub const PROBED_FROM: u64 = 128 << 10;
 /// How much cheaper storing a byte is than deflating it, as a divisor.
-const STORED_COST_DIVISOR: u64 = 8;
+const STORED_COST_DIVISOR: u64 = 5;
 /// Cost of an entry besides its content (header, opening the file).
 const ENTRY_COST: u64 = 4 << 10;
+/// Roughly how much deflate shrinks what compresses, as a divisor.
+const DEFLATED_SIZE_DIVISOR: u64 = 3;
 
 /// One thing to put in an archive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,7 +59,20 @@ pub struct Plan {
     pub parts: Vec<Vec<Item>>,
 }
 
+/// The smallest piece worth reading on its own.
+const MIN_PIECE: u64 = 16 << 20;
+/// About how many pieces an archive is cut into at most, whatever its size.
+const MAX_PIECES: u64 = 128;
+
 impl Plan {
+    /// How long a piece of the archive may grow before the next one starts:
+    /// small enough that a restore can share the pieces out evenly among
+    /// instances, large enough that each is worth an instance.
+    pub fn piece_target(&self) -> u64 {
+        let total: u64 = (0..self.parts.len()).map(|part| self.content_bytes(part)).sum();
+        MIN_PIECE.max(total / MAX_PIECES)
+    }
+
     /// Bytes of file content in part `index`.
     pub fn content_bytes(&self, index: usize) -> u64 {
         self.parts.get(index).map_or(0, |items| items.iter().map(Item::size).sum())
@@ -108,18 +126,22 @@ pub fn plan(ctx: Context, parts: u32) -> Result<Plan> {
         return Ok(Plan { parts });
     }
     let mut probe = CompressibilityProbe::new();
-    let mut costed: Vec<(u64, usize, Item)> = Vec::with_capacity(files.len());
+    let mut costed: Vec<(Estimate, usize, Item)> = Vec::with_capacity(files.len());
     for (order, item) in files.into_iter().enumerate() {
-        costed.push((cost(ctx, &item, &mut probe), order, item));
+        costed.push((estimate(ctx, &item, &mut probe), order, item));
     }
-    costed.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    costed.sort_by(|a, b| b.0.cost.cmp(&a.0.cost).then(a.1.cmp(&b.1)));
     let mut loads = vec![0u64; count];
+    let mut written = vec![0u64; count];
     let mut dealt: Vec<Vec<(usize, Item)>> = vec![Vec::new(); count];
-    for (cost, order, item) in costed {
+    for (estimate, order, item) in costed {
         let lightest = (0..count).min_by_key(|&part| (loads[part], part)).unwrap_or(0);
-        loads[lightest] += cost;
+        loads[lightest] += estimate.cost;
+        written[lightest] += estimate.written;
         dealt[lightest].push((order, item));
     }
+    let largest = (0..count).max_by_key(|&part| (written[part], std::cmp::Reverse(part))).unwrap_or(0);
+    dealt.swap(0, largest);
     for (part, mut items) in dealt.into_iter().enumerate() {
         items.sort_by_key(|(order, _)| *order);
         parts[part].extend(items.into_iter().map(|(_, item)| item));
@@ -127,11 +149,21 @@ pub fn plan(ctx: Context, parts: u32) -> Result<Plan> {
     Ok(Plan { parts })
 }
 
-/// The estimated cost of writing `item`.
-fn cost(ctx: Context, item: &Item, probe: &mut CompressibilityProbe) -> u64 {
+/// What writing an item is expected to take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Estimate {
+    /// Time, in units of a byte deflated.
+    cost: u64,
+    /// Bytes it adds to the archive.
+    written: u64,
+}
+
+/// The estimated cost and output of writing `item`.
+fn estimate(ctx: Context, item: &Item, probe: &mut CompressibilityProbe) -> Estimate {
     let size = item.size();
+    let deflated = Estimate { cost: ENTRY_COST + size, written: size / DEFLATED_SIZE_DIVISOR };
     if size < PROBED_FROM {
-        return ENTRY_COST + size;
+        return deflated;
     }
     let mut sample = vec![0u8; CompressibilityProbe::SAMPLE];
     let sampled = match item {
@@ -143,8 +175,8 @@ fn cost(ctx: Context, item: &Item, probe: &mut CompressibilityProbe) -> u64 {
         Item::Directory { .. } => 0,
     };
     if sampled > 0 && !probe.compressible(&sample[..sampled]) {
-        ENTRY_COST + size / STORED_COST_DIVISOR
+        Estimate { cost: ENTRY_COST + size / STORED_COST_DIVISOR, written: size }
     } else {
-        ENTRY_COST + size
+        deflated
     }
 }

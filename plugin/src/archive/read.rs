@@ -212,7 +212,7 @@ pub fn read_archive(ctx: Context, backup: &Backup, sink: &mut dyn ExtractSink) -
         }
     }
     progress.finish();
-    let mut check = check_contents(&pieces, backup.id);
+    let mut check = check_contents(&pieces.iter().collect::<Vec<_>>(), backup.id);
     if check.problems.is_empty() || !problems.is_empty() {
         check.problems.splice(0..0, problems);
     }
@@ -240,7 +240,7 @@ pub fn damaged(problem: String) -> ArchiveCheck {
 /// Puts together what the pieces of backup `backup_id`'s archive held,
 /// in archive order: no path twice, nothing inside a file, exactly one
 /// manifest, which lists exactly the files and folders found.
-pub fn check_contents(pieces: &[PieceContents], backup_id: u64) -> ArchiveCheck {
+pub fn check_contents(pieces: &[&PieceContents], backup_id: u64) -> ArchiveCheck {
     if let Some(damage) = pieces.iter().find_map(|p| p.damage.clone()) {
         return damaged(damage);
     }

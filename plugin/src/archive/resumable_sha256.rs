@@ -54,13 +54,11 @@ impl ResumableSha256 {
             if self.pending.len() < BLOCK {
                 return;
             }
-            let block = GenericArray::clone_from_slice(&self.pending);
-            sha2::compress256(&mut self.state, &[block]);
+            compress(&mut self.state, &self.pending);
             self.pending.clear();
         }
         let whole = data.len() / BLOCK * BLOCK;
-        let blocks: Vec<_> = data[..whole].chunks_exact(BLOCK).map(GenericArray::clone_from_slice).collect();
-        sha2::compress256(&mut self.state, &blocks);
+        data[..whole].chunks_exact(BLOCK).for_each(|block| compress(&mut self.state, block));
         self.pending.extend_from_slice(&data[whole..]);
     }
 
@@ -73,14 +71,18 @@ impl ResumableSha256 {
             tail.push(0);
         }
         tail.extend_from_slice(&bits.to_be_bytes());
-        let blocks: Vec<_> = tail.chunks_exact(BLOCK).map(GenericArray::clone_from_slice).collect();
-        sha2::compress256(&mut self.state, &blocks);
+        tail.chunks_exact(BLOCK).for_each(|block| compress(&mut self.state, block));
         let mut digest = [0u8; 32];
         for (out, word) in digest.chunks_exact_mut(4).zip(self.state) {
             out.copy_from_slice(&word.to_be_bytes());
         }
         hex::encode(digest)
     }
+}
+
+/// Runs SHA-256's compression over one 64-byte block, in place.
+fn compress(state: &mut [u32; 8], block: &[u8]) {
+    sha2::compress256(state, std::slice::from_ref(GenericArray::from_slice(block)));
 }
 
 #[cfg(test)]

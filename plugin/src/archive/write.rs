@@ -1,7 +1,9 @@
 //! Writes the pieces of a backup archive: a part (`.env` and folders in the
-//! first, then whole tar entries of regular files, as one gzip member
-//! without the tar end marker), and the tail (the manifest and the end
-//! marker, as one more gzip member). [`super::join`] puts them together.
+//! first, then whole tar entries of regular files, without the tar end
+//! marker, as gzip members of about `piece_target` bytes each, every member
+//! a piece that restore can read on its own), and the tail (the manifest and
+//! the end marker, as one more gzip member). [`super::join`] puts them
+//! together.
 //! File content is copied here, so that each file's content can be
 //! compressed at the level it deserves while headers stay compressed:
 //! large files whose start does not compress are stored rather than
@@ -18,6 +20,7 @@ use tar::{EntryType, Header};
 use super::entry_path::ENV_PATH;
 use super::gzip::{CompressibilityProbe, GzipWriter, Packing};
 use super::hashing::{Digested, Hashes, HashingReader, HashingWriter, IO_BUFFER, Progress};
+use super::layout::Piece;
 use super::manifest::{MANIFEST_PATH, Manifest, ManifestFile};
 use super::plan::{Item, PROBED_FROM, fs_path};
 use super::read::TAR_BLOCK;
@@ -35,31 +38,39 @@ pub struct PartWritten {
     pub files: Vec<ManifestFile>,
     /// Every folder written.
     pub directories: Vec<String>,
-    /// Length and BLAKE3 of the part file.
-    pub digest: Digested,
+    /// The length of the part file.
+    pub length: u64,
+    /// Its pieces (one gzip member each), offsets from the part's start.
+    pub pieces: Vec<Piece>,
     /// For the first part, which starts the archive: the archive's SHA-256
     /// so far, to go on from.
     pub archive_sha256: Option<ResumableSha256>,
 }
 
-/// Writes `items` (and `.env`, given for the first part) as one part into
-/// the new file `out`, synced. `first` also hashes it as the start of the
-/// archive.
-pub fn write_part(
-    ctx: Context,
-    out: &Path,
-    items: &[Item],
-    env: Option<&[u8]>,
-    mtime: u64,
-    progress: &Progress,
-) -> Result<PartWritten> {
+/// How a part is written.
+#[derive(Debug, Clone, Copy)]
+pub struct PartSpec<'a> {
+    /// What goes in it.
+    pub items: &'a [Item],
+    /// `.env`, for the first part, which also hashes itself as the start of
+    /// the archive.
+    pub env: Option<&'a [u8]>,
+    /// Modification time of `.env`'s entry.
+    pub mtime: u64,
+    /// A new piece starts before the next entry once a piece is this long.
+    pub piece_target: u64,
+}
+
+/// Writes a part into the new file `out`, synced.
+pub fn write_part(ctx: Context, out: &Path, spec: PartSpec, progress: &Progress) -> Result<PartWritten> {
     let storage = |e: io::Error| PluginError::io("write", out, &e);
     let file = File::create(out).map_err(storage)?;
-    let first = env.is_some();
-    let sink = HashingWriter::new(BufWriter::with_capacity(IO_BUFFER, file), first);
+    let sink = HashingWriter::new(BufWriter::with_capacity(IO_BUFFER, file), spec.env.is_some());
     let mut stream = EntryStream::new(GzipWriter::new(sink, LEVEL).map_err(storage)?);
+    let mut pieces = Vec::new();
     let mut files = Vec::new();
     let mut directories = Vec::new();
+    let (env, mtime) = (spec.env, spec.mtime);
 
     if let Some(env) = env {
         let digest = stream
@@ -67,7 +78,11 @@ pub fn write_part(
             .map_err(|e| PluginError::Storage(format!("could not add .env to the archive: {e}")))?;
         files.push(ManifestFile::new(ENV_PATH, &digest));
     }
-    for item in items {
+    for item in spec.items {
+        if stream.member_length() >= spec.piece_target {
+            let sink = stream.end_member().map_err(storage)?;
+            stream.begin_member(close_piece(sink, &mut pieces)).map_err(storage)?;
+        }
         match item {
             Item::Directory { path, mtime } => {
                 stream.append_directory(path, *mtime).map_err(storage)?;
@@ -89,10 +104,20 @@ pub fn write_part(
             }
         }
     }
-    let (buffered, digest, archive_sha256) = stream.finish().map_err(storage)?.finish();
+    let sink = stream.end_member().map_err(storage)?;
+    let (buffered, archive_sha256) = close_piece(sink, &mut pieces).finish();
     let file = buffered.into_inner().map_err(|e| storage(e.into_error()))?;
     file.sync_all().map_err(storage)?;
-    Ok(PartWritten { files, directories, digest, archive_sha256 })
+    let length = pieces.iter().map(|p| p.length).sum();
+    Ok(PartWritten { files, directories, length, pieces, archive_sha256 })
+}
+
+/// Adds the piece `sink` has written since the last one to `pieces`.
+fn close_piece<W: Write>(mut sink: HashingWriter<W>, pieces: &mut Vec<Piece>) -> HashingWriter<W> {
+    let digest = sink.take_digest();
+    let offset = pieces.last().map_or(0, |p| p.offset + p.length);
+    pieces.push(Piece { offset, length: digest.size, blake3: digest.blake3.unwrap_or_default() });
+    sink
 }
 
 /// The tail of an archive: `manifest` as its last entry, then the tar end
@@ -103,28 +128,47 @@ pub fn tail_bytes(manifest: &Manifest, mtime: u64) -> Result<Vec<u8>> {
         .map_err(|e| PluginError::Storage(format!("could not encode the manifest: {e}")))?;
     let mut stream = EntryStream::new(GzipWriter::new(Vec::new(), LEVEL).map_err(failed)?);
     stream.append_file(MANIFEST_PATH, json.len() as u64, mtime, &json[..], None).map_err(failed)?;
-    stream.gzip.write_all(&[0; 2 * TAR_BLOCK as usize]).map_err(failed)?;
-    stream.gzip.finish().map_err(failed)
+    stream.gzip().write_all(&[0; 2 * TAR_BLOCK as usize]).map_err(failed)?;
+    stream.end_member().map_err(failed)
 }
 
-/// The tar stream of a piece being written, as one gzip member. Headers
-/// are encoded by the `tar` crate; file content is copied here.
+/// The tar stream of a piece being written, as gzip members. Headers are
+/// encoded by the `tar` crate; file content is copied here.
 struct EntryStream<W: Write> {
-    gzip: GzipWriter<W>,
+    /// The open member; `None` only between two members.
+    gzip: Option<GzipWriter<W>>,
     probe: CompressibilityProbe,
     buf: Vec<u8>,
 }
 
 impl<W: Write> EntryStream<W> {
     fn new(gzip: GzipWriter<W>) -> Self {
-        EntryStream { gzip, probe: CompressibilityProbe::new(), buf: vec![0; IO_BUFFER] }
+        EntryStream { gzip: Some(gzip), probe: CompressibilityProbe::new(), buf: vec![0; IO_BUFFER] }
+    }
+
+    fn gzip(&mut self) -> &mut GzipWriter<W> {
+        self.gzip.as_mut().expect("a gzip member is open between entries")
+    }
+
+    /// Ends the open gzip member and returns the writer under it.
+    fn end_member(&mut self) -> io::Result<W> {
+        let mut gzip = self.gzip.take().expect("a gzip member is open between entries");
+        gzip.set_packing(Packing::Deflate)?;
+        gzip.finish()
+    }
+
+    /// Starts a new gzip member on `inner`.
+    fn begin_member(&mut self, inner: W) -> io::Result<()> {
+        self.gzip = Some(GzipWriter::new(inner, LEVEL)?);
+        Ok(())
     }
 
     /// Appends a folder entry (`path` without its trailing slash).
     fn append_directory(&mut self, path: &str, mtime: u64) -> io::Result<()> {
-        self.gzip.set_packing(Packing::Deflate)?;
+        let gzip = self.gzip();
+        gzip.set_packing(Packing::Deflate)?;
         let blocks = header_blocks(&mut header(EntryType::Directory, 0, mtime), &format!("{path}/"))?;
-        self.gzip.write_all(&blocks)
+        gzip.write_all(&blocks)
     }
 
     /// Appends a regular file entry read from `data` (exactly `size` bytes)
@@ -144,7 +188,7 @@ impl<W: Write> EntryStream<W> {
             Packing::Deflate
         };
         let header_blocks = header_blocks(&mut header(EntryType::Regular, size, mtime), path)?;
-        let gzip = &mut self.gzip;
+        let gzip = self.gzip.as_mut().expect("a gzip member is open between entries");
         gzip.set_packing(Packing::Deflate)?;
         gzip.write_all(&header_blocks)?;
         gzip.set_packing(content_packing)?;
@@ -167,11 +211,12 @@ impl<W: Write> EntryStream<W> {
         gzip.write_all(&[0; TAR_BLOCK as usize][..padding as usize])?;
         Ok(reader.finish())
     }
+}
 
-    /// Ends the gzip member and returns the writer under it.
-    fn finish(mut self) -> io::Result<W> {
-        self.gzip.set_packing(Packing::Deflate)?;
-        self.gzip.finish()
+impl<W: Write> EntryStream<HashingWriter<W>> {
+    /// Bytes of the open member written out so far.
+    fn member_length(&self) -> u64 {
+        self.gzip.as_ref().map_or(0, |gzip| gzip.get_ref().written())
     }
 }
 

@@ -3,7 +3,8 @@
 //! its lines and syncs the file, so its cost does not depend on the size of
 //! the catalog. Every line records a whole value (a record, a schedule, the
 //! next ids, the folder note) or a removal, so the last line about a thing
-//! is what holds.
+//! is what holds; position lines say where a changed backup stands in the
+//! snapshot.
 //!
 //! A last line without its line feed is a write that did not finish: it is
 //! ignored, and the next change cuts it off before appending. Any other line
@@ -30,6 +31,15 @@ pub(super) enum Entry {
     Put(Backup),
     /// A backup record removed.
     Delete(u64),
+    /// Where backup `id` stands in the order of the snapshot this journal
+    /// belongs to (`None`: it is not in it), written before the first change
+    /// of that backup, so that reads need not look it up.
+    Position {
+        /// The backup.
+        id: u64,
+        /// Its position in the snapshot.
+        position: Option<u32>,
+    },
     /// A schedule, new or changed.
     PutSchedule(Schedule),
     /// A schedule removed.

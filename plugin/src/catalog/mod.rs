@@ -3,15 +3,21 @@
 //! each one reads what it needs from `backups/backup-catalog/`:
 //!
 //! - `snapshot`: the catalog as of its last compaction (see [`snapshot`]
-//!   for the format): a header with the schedules, next ids and folder note;
-//!   an index line per backup (id, times, name, description); the records'
-//!   full JSON. Lists and searches read the index only, then parse the
-//!   records of the page they answer.
+//!   for the format): a header with the schedules, next ids, counts and
+//!   folder note, then sections of fixed-width lines (the backups newest
+//!   first, an id table, an expiry table), the search texts, the names and
+//!   the records' full JSON. A call reads the header with the first lines
+//!   of the order, then seeks to what it needs: a list the lines of its page,
+//!   a search the search texts, a lookup a few lines of the id table; and
+//!   only the records it returns. The count of backups and the earliest
+//!   expiry in the header give a list's total without a scan.
 //! - `journal`: every change since, appended as JSON lines and synced (see
 //!   [`journal`]), so that a change writes only what it changed. Once the
-//!   journal passes [`JOURNAL_LIMIT`] the next change folds it into a new
-//!   snapshot (temporary file, synced, renamed) and starts an empty journal
-//!   for the new generation.
+//!   journal passes its limit ([`journal_limit`]) the next change folds it
+//!   into a new snapshot (temporary file, synced, renamed) and starts an
+//!   empty journal for the new generation. The journal also notes where each changed
+//!   backup stands in the snapshot, so reads skip those lines without
+//!   looking them up.
 //! - `ids.json`: the id high-water mark, rewritten when ids are taken, so
 //!   that a catalog rebuilt from the archives never reuses an id.
 //! - `probe`: rewritten to read the file system's clock (see [`folder`]).
@@ -30,8 +36,9 @@
 //! time). Mutating operations use [`Catalog::load_for_update`], which also
 //! removes what interrupted operations left and expired backups, and saves.
 //! A damaged catalog is an error for reads; the next change moves it aside
-//! and rebuilds it from the archives. A format-1 `backups/catalog.json` is
-//! read while no snapshot exists and replaced by one at the first change.
+//! and rebuilds it from the archives. A format-1 `backups/catalog.json`, or
+//! a format-2 snapshot, is read whole while no format-3 snapshot exists and
+//! replaced by one at the first change.
 //!
 //! Crash safety: an archive is renamed into place only when whole, and its
 //! record is appended after that, so a crash leaves at worst an archive
@@ -43,11 +50,14 @@
 mod folder;
 mod journal;
 mod legacy;
+mod lines;
+mod search;
 mod snapshot;
+mod snapshot_v2;
 mod store;
 mod text;
 
-use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
 use std::io;
@@ -55,7 +65,9 @@ use std::path::{Path, PathBuf};
 
 use folder::{FolderNote, Listing};
 use journal::Entry;
-use snapshot::{Header, IndexEntry, Snapshot, newest_first};
+use lines::OrderLine;
+use snapshot::{Header, Item, Opened, Snapshot, newest_first};
+use snapshot_v2::SnapshotV2;
 use store::{HighWater, StoreError, catalog_dir};
 
 pub use folder::{LEGACY_CATALOG_FILE, LEGACY_HIGH_WATER_FILE};
@@ -68,25 +80,39 @@ use crate::records::{Backup, BackupPage, Schedule};
 
 /// Largest page `list` and `schedule-list` answer.
 pub const MAX_PAGE: u32 = 1000;
-/// Size past which the journal is folded into a new snapshot.
-pub const JOURNAL_LIMIT: u64 = 128 << 10;
+/// Size past which the journal is folded into a new snapshot: a sixteenth
+/// of the snapshot, so that the snapshot rewritten by a compaction costs
+/// each change about the same however large the catalog, within
+/// [`JOURNAL_MIN`] and [`JOURNAL_MAX`] (every call parses the journal).
+pub fn journal_limit(snapshot_bytes: u64) -> u64 {
+    (snapshot_bytes / 16).clamp(JOURNAL_MIN, JOURNAL_MAX)
+}
+/// The smallest journal limit (one read).
+pub const JOURNAL_MIN: u64 = 64 << 10;
+/// The largest journal limit.
+pub const JOURNAL_MAX: u64 = 256 << 10;
 /// How often a read starts again when a compaction replaced the snapshot
 /// while it was being read.
 const READ_ATTEMPTS: usize = 5;
 
-/// Every record the plugin keeps, as one call sees it: the snapshot's index
-/// in memory, with the records changed since (by the journal or by this
-/// call) beside it.
+/// Every record the plugin keeps, as one call sees it: the snapshot on disk,
+/// read piece by piece as needed, with the records changed since (by the
+/// journal or by this call) beside it.
 pub struct Catalog {
     dir: PathBuf,
     snapshot: Option<Snapshot>,
     /// Generation of the snapshot on disk (0: none written yet).
     generation: u64,
-    /// Whether a snapshot of `generation` is on disk.
+    /// Whether a snapshot of the current format and of `generation` is on
+    /// disk (a format-2 one is read whole into `changed`).
     stored: bool,
     journal: JournalState,
     /// Records that differ from the snapshot; `None` when removed.
     changed: BTreeMap<u64, Option<Backup>>,
+    /// Positions in the snapshot known so far (`None`: not in it).
+    known_positions: RefCell<BTreeMap<u64, Option<u32>>>,
+    /// Backups whose position the journal records.
+    journaled_positions: BTreeSet<u64>,
     /// Every schedule, in id order.
     schedules: Vec<Schedule>,
     next_backup_id: u64,
@@ -120,32 +146,18 @@ struct Unsaved {
     folder: bool,
 }
 
-/// A backup as the catalog holds it: an index line of the snapshot, or a
+/// A backup as the catalog holds it: an order line of the snapshot, or a
 /// record changed since.
 #[derive(Clone, Copy)]
 enum View<'a> {
-    Stored(&'a IndexEntry),
+    Stored(OrderLine),
     Changed(&'a Backup),
 }
 
 impl View<'_> {
-    fn id(&self) -> u64 {
-        match self {
-            View::Stored(entry) => entry.id,
-            View::Changed(backup) => backup.id,
-        }
-    }
-
-    fn created_at(&self) -> i64 {
-        match self {
-            View::Stored(entry) => entry.created_at,
-            View::Changed(backup) => backup.created_at,
-        }
-    }
-
     fn is_expired(&self, now: i64) -> bool {
         match self {
-            View::Stored(entry) => entry.is_expired(now),
+            View::Stored(line) => line.is_expired(now),
             View::Changed(backup) => backup.is_expired(now),
         }
     }
@@ -178,7 +190,7 @@ impl Catalog {
             catalog.reconcile(ctx, &listing)?;
             catalog.unsaved.folder = true;
         }
-        let expired = catalog.remove_expired(ctx, now);
+        let expired = catalog.remove_expired(ctx, now)?;
         catalog.save(ctx)?;
         Ok((catalog, expired))
     }
@@ -198,9 +210,10 @@ impl Catalog {
         if next != self.saved_next {
             store::write_high_water(&self.dir, HighWater { next_backup_id: next.0, next_schedule_id: next.1 })?;
         }
-        let entries = self.unsaved_entries();
+        let entries = self.unsaved_entries()?;
         let lines = journal::encode(&entries)?;
-        if !self.stored || self.journal.whole_bytes + lines.len() as u64 > JOURNAL_LIMIT {
+        let limit = journal_limit(self.snapshot.as_ref().map_or(0, Snapshot::bytes));
+        if !self.stored || self.journal.whole_bytes + lines.len() as u64 > limit {
             self.compact()?;
         } else if !entries.is_empty() {
             let written = if self.journal.current {
@@ -209,6 +222,10 @@ impl Catalog {
                 journal::start(&self.dir, self.generation, &entries)?
             };
             self.journal = JournalState { current: true, whole_bytes: written, file_bytes: written };
+            self.journaled_positions.extend(entries.iter().filter_map(|entry| match entry {
+                Entry::Position { id, .. } => Some(*id),
+                _ => None,
+            }));
         }
         self.saved_next = next;
         self.unsaved = Unsaved::default();
@@ -232,7 +249,7 @@ impl Catalog {
     /// The backup with `id` unless it is unknown or expired at `now`.
     pub fn backup(&self, id: u64, now: i64) -> Result<Backup> {
         let view =
-            self.find(id).filter(|view| !view.is_expired(now)).ok_or_else(|| PluginError::backup_not_found(id))?;
+            self.find(id)?.filter(|view| !view.is_expired(now)).ok_or_else(|| PluginError::backup_not_found(id))?;
         self.materialize(&[view])?.pop().ok_or_else(|| PluginError::backup_not_found(id))
     }
 
@@ -291,33 +308,57 @@ impl Catalog {
     }
 
     /// A page of the backups not expired at `now` whose name or description
-    /// contains `search` (case-insensitive), newest first.
+    /// contains `search` (case-insensitive), newest first. Of the snapshot,
+    /// only the lines before the end of the page are read (and, to search,
+    /// the search section), and only the page's records.
     pub fn search(&self, search: Option<&str>, limit: u32, offset: u32, now: i64) -> Result<BackupPage> {
         check_limit(limit)?;
         let needle = search.map(str::to_lowercase).filter(|s| !s.is_empty());
-        let mut matching = Vec::new();
-        for view in self.views() {
-            if view.is_expired(now) {
-                continue;
+        let matches = |backup: &Backup| {
+            needle.as_deref().is_none_or(|needle| {
+                text::lowercase_contains(&backup.name, needle) || text::lowercase_contains(&backup.description, needle)
+            })
+        };
+        let mut changed: Vec<&Backup> =
+            self.changed.values().flatten().filter(|b| !b.is_expired(now) && matches(b)).collect();
+        changed.sort_by(|a, b| newest_first(a.created_at, a.id, b.created_at, b.id));
+        let wanted = offset as usize + limit as usize;
+        let (stored_total, stored) = match &self.snapshot {
+            None => (0, Vec::new()),
+            Some(snapshot) => {
+                let hidden = self.hidden(snapshot, now)?;
+                let (total, positions) = match &needle {
+                    None => {
+                        let visible = (0..snapshot.count()).filter(|p| hidden.binary_search(p).is_err());
+                        (
+                            (snapshot.count() as usize).saturating_sub(hidden.len()),
+                            visible.take(wanted).collect::<Vec<_>>(),
+                        )
+                    }
+                    Some(needle) => {
+                        let mut visible = snapshot.matching(needle)?;
+                        visible.retain(|p| hidden.binary_search(p).is_err());
+                        let total = visible.len();
+                        visible.truncate(wanted);
+                        (total, visible)
+                    }
+                };
+                (total as u64, snapshot.order_at(&positions)?)
             }
-            if let Some(needle) = &needle {
-                let (name, description) = self.texts(view)?;
-                if !text::lowercase_contains(&name, needle) && !text::lowercase_contains(&description, needle) {
-                    continue;
-                }
-            }
-            matching.push(view);
-        }
-        matching.sort_by(|a, b| newest_first(a.created_at(), a.id(), b.created_at(), b.id()));
-        let total = matching.len() as u64;
-        let shown: Vec<View> = matching.into_iter().skip(offset as usize).take(limit as usize).collect();
+        };
+        let total = stored_total + changed.len() as u64;
+        let shown = merge_newest_first(&stored, &changed, wanted).into_iter().skip(offset as usize).collect::<Vec<_>>();
         Ok(BackupPage { total, backups: self.materialize(&shown)? })
     }
 
     /// Removes backup `id`: its archive, then its record.
     pub fn remove_backup(&mut self, ctx: Context, id: u64) -> Result<()> {
-        let view = self.find(id).ok_or_else(|| PluginError::backup_not_found(id))?;
-        let path = ctx.roots.backups.join(&*self.texts(view)?.0);
+        let view = self.find(id)?.ok_or_else(|| PluginError::backup_not_found(id))?;
+        let name = match view {
+            View::Changed(backup) => backup.name.clone(),
+            View::Stored(_) => self.materialize(&[view])?.pop().map(|b| b.name).unwrap_or_default(),
+        };
+        let path = ctx.roots.backups.join(&name);
         match fs::remove_file(&path) {
             Ok(()) => {}
             Err(err) if err.kind() == io::ErrorKind::NotFound => {}
@@ -330,8 +371,13 @@ impl Catalog {
 
     /// Removes every backup expired at `now`; returns their ids. A backup
     /// whose archive cannot be deleted is kept and the failure logged.
-    fn remove_expired(&mut self, ctx: Context, now: i64) -> Vec<u64> {
-        let expired: Vec<u64> = self.views().filter(|v| v.is_expired(now)).map(|v| v.id()).collect();
+    fn remove_expired(&mut self, ctx: Context, now: i64) -> Result<Vec<u64>> {
+        let mut expired: Vec<u64> =
+            self.changed.values().flatten().filter(|b| b.is_expired(now)).map(|b| b.id).collect();
+        if let Some(snapshot) = &self.snapshot {
+            let lines = snapshot.order_at(&sorted(snapshot.expired(now)?))?;
+            expired.extend(lines.iter().map(|line| line.id).filter(|id| !self.changed.contains_key(id)));
+        }
         let mut removed = Vec::new();
         for id in expired {
             match self.remove_backup(ctx, id) {
@@ -344,7 +390,7 @@ impl Catalog {
                 }
             }
         }
-        removed
+        Ok(removed)
     }
 
     /// Makes the records agree with the archives listed: records without an
@@ -355,14 +401,24 @@ impl Catalog {
         let mut known_names = HashSet::new();
         let mut known_ids = HashSet::new();
         let mut missing = Vec::new();
-        for view in self.views() {
-            let name = self.texts(view)?.0;
-            if on_disk.contains_key(&*name) {
-                known_ids.insert(view.id());
-                known_names.insert(name.into_owned());
+        let mut check = |id: u64, name: &str| {
+            if on_disk.contains_key(name) {
+                known_ids.insert(id);
+                known_names.insert(name.to_string());
             } else {
-                missing.push((view.id(), name.into_owned()));
+                missing.push((id, name.to_string()));
             }
+        };
+        if let Some(snapshot) = &self.snapshot {
+            let lines = snapshot.order(0, snapshot.count())?;
+            for (line, name) in lines.iter().zip(snapshot.names()?) {
+                if !self.changed.contains_key(&line.id) {
+                    check(line.id, &name);
+                }
+            }
+        }
+        for backup in self.changed.values().flatten() {
+            check(backup.id, &backup.name);
         }
         for (id, name) in missing {
             ctx.warn(&format!("backup {id} has no archive {name} in backups/; its record is dropped"));
@@ -377,7 +433,7 @@ impl Catalog {
                 continue;
             }
             let path = ctx.roots.backups.join(name);
-            let (size, sha256) = sha256_file(&path).map_err(|e| PluginError::io("read", &path, &e))?;
+            let (size, sha256) = sha256_file(&path, None).map_err(|e| PluginError::io("read", &path, &e))?;
             ctx.warn(&format!("archive {name} had no record; adopted as backup {id}"));
             self.unsaved.backups.insert(*id);
             self.changed.insert(
@@ -418,9 +474,17 @@ impl Catalog {
         Ok(())
     }
 
-    /// The journal lines of what this call changed.
-    fn unsaved_entries(&self) -> Vec<Entry> {
+    /// The journal lines of what this call changed. A changed backup's
+    /// position in the snapshot goes before its first change.
+    fn unsaved_entries(&self) -> Result<Vec<Entry>> {
         let mut entries = Vec::new();
+        if self.stored {
+            let unplaced: Vec<u64> =
+                self.unsaved.backups.iter().copied().filter(|id| !self.journaled_positions.contains(id)).collect();
+            for (id, position) in unplaced.iter().zip(self.positions(&unplaced)?) {
+                entries.push(Entry::Position { id: *id, position });
+            }
+        }
         for id in &self.unsaved.backups {
             entries.push(match self.changed.get(id) {
                 Some(Some(backup)) => Entry::Put(backup.clone()),
@@ -439,22 +503,28 @@ impl Catalog {
         if let Some(note) = self.note.filter(|_| self.unsaved.note) {
             entries.push(Entry::Seen(note));
         }
-        entries
+        Ok(entries)
     }
 
-    /// Writes everything as a snapshot of the next generation and starts an
-    /// empty journal for it.
+    /// Writes everything as a snapshot of the next generation, starts an
+    /// empty journal for it, and reads on from the new snapshot. The parts of
+    /// unchanged backups are copied from the old snapshot as they are.
     fn compact(&mut self) -> Result<()> {
-        let mut all: Vec<Backup> = match &self.snapshot {
-            Some(snapshot) => {
-                snapshot.all_records()?.into_iter().filter(|b| !self.changed.contains_key(&b.id)).collect()
-            }
+        let stored = self.snapshot.as_ref().map(Snapshot::stored).transpose()?;
+        let mut items: Vec<Item> = match &stored {
+            Some(stored) => (0..stored.lines.len())
+                .filter(|&p| !self.changed.contains_key(&stored.lines[p].id))
+                .map(|p| stored.item(p))
+                .collect(),
             None => Vec::new(),
         };
-        all.extend(self.changed.values().flatten().cloned());
-        all.sort_by(|a, b| newest_first(a.created_at, a.id, b.created_at, b.id));
-        if !self.stored {
-            // A journal without its snapshot belongs to no generation.
+        items.extend(self.changed.values().flatten().map(Item::Fresh));
+        items.sort_by(|a, b| {
+            let ((a_created, a_id), (b_created, b_id)) = (a.key(), b.key());
+            newest_first(a_created, a_id, b_created, b_id)
+        });
+        if self.generation == 0 {
+            // A journal without any snapshot belongs to no generation.
             let journal = self.dir.join(JOURNAL_FILE);
             match fs::remove_file(&journal) {
                 Ok(()) => {}
@@ -463,20 +533,21 @@ impl Catalog {
             }
         }
         let generation = self.generation + 1;
-        let header = Header {
-            format: snapshot::FORMAT,
-            generation,
-            next_backup_id: self.next_backup_id,
-            next_schedule_id: self.next_schedule_id,
-            note: self.note,
-            schedules: self.schedules.clone(),
-            index_bytes: 0,
-        };
-        snapshot::write(&self.dir, header, &all)?;
+        let next_ids = (self.next_backup_id, self.next_schedule_id);
+        snapshot::write(&self.dir, Header::new(generation, next_ids, self.note, self.schedules.clone()), &items)?;
+        drop(items);
+        drop(stored);
         let written = journal::start(&self.dir, generation, &[])?;
         self.generation = generation;
         self.stored = true;
         self.journal = JournalState { current: true, whole_bytes: written, file_bytes: written };
+        self.snapshot = match Snapshot::open(&self.dir).map_err(|err| damaged_error(&err))? {
+            Some(Opened::Current(snapshot)) if snapshot.header.generation == generation => Some(snapshot),
+            _ => return Err(PluginError::Storage(format!("the catalog in {} changed meanwhile", self.dir.display()))),
+        };
+        self.changed.clear();
+        self.known_positions.borrow_mut().clear();
+        self.journaled_positions.clear();
         Ok(())
     }
 
@@ -485,14 +556,20 @@ impl Catalog {
     fn open(ctx: Context) -> Result<Catalog, StoreError> {
         let dir = catalog_dir(&ctx.roots.backups);
         for _ in 0..READ_ATTEMPTS {
-            let Some(snapshot) = Snapshot::open(&dir)? else {
-                return Catalog::open_unstored(ctx, dir);
+            let opened = match Snapshot::open(&dir)? {
+                None => return Catalog::open_unstored(ctx, dir, None),
+                Some(opened) => opened,
             };
             let journal = journal::read(&dir)?;
-            match journal.generation {
+            let generation = match &opened {
+                Opened::Current(snapshot) => snapshot.header.generation,
+                Opened::Format2(snapshot) => snapshot.header.generation,
+            };
+            match (journal.generation, opened) {
                 // A compaction ran between the two reads.
-                Some(generation) if generation > snapshot.header.generation => continue,
-                _ => return Ok(Catalog::from_snapshot(dir, snapshot, journal)),
+                (Some(newer), _) if newer > generation => continue,
+                (_, Opened::Current(snapshot)) => return Ok(Catalog::from_snapshot(dir, snapshot, journal)),
+                (_, Opened::Format2(snapshot)) => return Catalog::open_unstored(ctx, dir, Some((snapshot, journal))),
             }
         }
         Err(PluginError::Storage(format!(
@@ -516,22 +593,38 @@ impl Catalog {
         Catalog::open(ctx).map_err(|err| damaged_error(&err))
     }
 
+    /// A catalog with nothing read yet.
+    fn empty(dir: PathBuf) -> Catalog {
+        Catalog {
+            dir,
+            snapshot: None,
+            generation: 0,
+            stored: false,
+            journal: JournalState::default(),
+            changed: BTreeMap::new(),
+            known_positions: RefCell::new(BTreeMap::new()),
+            journaled_positions: BTreeSet::new(),
+            schedules: Vec::new(),
+            next_backup_id: 1,
+            next_schedule_id: 1,
+            saved_next: (0, 0),
+            note: None,
+            unsaved: Unsaved::default(),
+        }
+    }
+
     fn from_snapshot(dir: PathBuf, snapshot: Snapshot, journal: journal::Journal) -> Catalog {
         let header = &snapshot.header;
         let current = journal.generation == Some(header.generation);
         let mut catalog = Catalog {
-            dir,
             generation: header.generation,
             stored: true,
             journal: JournalState { current, whole_bytes: journal.whole_bytes, file_bytes: journal.file_bytes },
-            changed: BTreeMap::new(),
             schedules: header.schedules.clone(),
             next_backup_id: header.next_backup_id,
             next_schedule_id: header.next_schedule_id,
-            saved_next: (0, 0),
             note: header.note,
-            unsaved: Unsaved::default(),
-            snapshot: None,
+            ..Catalog::empty(dir)
         };
         if current {
             for entry in journal.entries {
@@ -544,30 +637,36 @@ impl Catalog {
         catalog
     }
 
-    /// The catalog when no snapshot exists: the format-1 catalog's content,
-    /// or nothing; next ids raised to the high-water marks.
-    fn open_unstored(ctx: Context, dir: PathBuf) -> Result<Catalog, StoreError> {
-        let mut catalog = Catalog {
-            dir,
-            snapshot: None,
-            generation: 0,
-            stored: false,
-            journal: JournalState::default(),
-            changed: BTreeMap::new(),
-            schedules: Vec::new(),
-            next_backup_id: 1,
-            next_schedule_id: 1,
-            saved_next: (0, 0),
-            note: None,
-            unsaved: Unsaved::default(),
-        };
-        if let Some(legacy) = legacy::read(&ctx.roots.backups)? {
+    /// The catalog when no snapshot of the current format exists: the
+    /// content of a format-2 snapshot and its journal, or of a format-1
+    /// catalog, or nothing; next ids raised to the high-water marks. The
+    /// first change writes it as a snapshot.
+    fn open_unstored(
+        ctx: Context,
+        dir: PathBuf,
+        format_2: Option<(SnapshotV2, journal::Journal)>,
+    ) -> Result<Catalog, StoreError> {
+        let mut catalog = Catalog::empty(dir);
+        if let Some((snapshot, journal)) = format_2 {
+            let header = snapshot.header;
+            catalog.generation = header.generation;
+            catalog.next_backup_id = header.next_backup_id;
+            catalog.next_schedule_id = header.next_schedule_id;
+            catalog.note = header.note;
+            catalog.schedules = header.schedules;
+            catalog.changed = snapshot.backups.into_iter().map(|b| (b.id, Some(b))).collect();
+            if journal.generation == Some(header.generation) {
+                for entry in journal.entries {
+                    catalog.apply(entry);
+                }
+            }
+        } else if let Some(legacy) = legacy::read(&ctx.roots.backups)? {
             catalog.next_backup_id = legacy.next_backup_id;
             catalog.next_schedule_id = legacy.next_schedule_id;
             catalog.changed = legacy.backups.into_iter().map(|b| (b.id, Some(b))).collect();
             catalog.schedules = legacy.schedules;
-            catalog.schedules.sort_by_key(|s| s.id);
         }
+        catalog.schedules.sort_by_key(|s| s.id);
         let marks =
             [store::read_high_water(&catalog.dir.join(HIGH_WATER_FILE)), legacy::high_water(&ctx.roots.backups)];
         for mark in marks.into_iter().flatten() {
@@ -593,6 +692,10 @@ impl Catalog {
             Entry::Delete(id) => {
                 self.changed.insert(id, None);
             }
+            Entry::Position { id, position } => {
+                self.known_positions.get_mut().insert(id, position);
+                self.journaled_positions.insert(id);
+            }
             Entry::PutSchedule(schedule) => {
                 self.schedules.retain(|s| s.id != schedule.id);
                 self.schedules.push(schedule);
@@ -612,59 +715,103 @@ impl Catalog {
         self.unsaved.backups.insert(id);
     }
 
-    /// Every backup, expired ones included, in no particular order.
-    fn views(&self) -> impl Iterator<Item = View<'_>> {
-        let stored = self.snapshot.iter().flat_map(|snapshot| snapshot.entries.iter());
-        stored
-            .filter(|entry| self.changed.is_empty() || !self.changed.contains_key(&entry.id))
-            .map(View::Stored)
-            .chain(self.changed.values().flatten().map(View::Changed))
+    /// The positions of `ids` in the snapshot (`None`: not in it), looked up
+    /// once per call.
+    fn positions(&self, ids: &[u64]) -> Result<Vec<Option<u32>>> {
+        let Some(snapshot) = &self.snapshot else {
+            return Ok(vec![None; ids.len()]);
+        };
+        let unknown: Vec<u64> =
+            ids.iter().copied().filter(|id| !self.known_positions.borrow().contains_key(id)).collect();
+        if !unknown.is_empty() {
+            let found = snapshot.positions(&unknown)?;
+            self.known_positions.borrow_mut().extend(unknown.into_iter().zip(found));
+        }
+        let known = self.known_positions.borrow();
+        Ok(ids.iter().map(|id| known.get(id).copied().flatten()).collect())
+    }
+
+    /// The positions of the snapshot that lists must skip, ascending: the
+    /// backups changed since (their records here decide) and the expired.
+    fn hidden(&self, snapshot: &Snapshot, now: i64) -> Result<Vec<u32>> {
+        let ids: Vec<u64> = self.changed.keys().copied().collect();
+        let mut hidden = snapshot.expired(now)?;
+        hidden.extend(self.positions(&ids)?.into_iter().flatten());
+        Ok(sorted(hidden))
     }
 
     /// The backup with `id`, expired or not.
-    fn find(&self, id: u64) -> Option<View<'_>> {
-        match self.changed.get(&id) {
-            Some(changed) => changed.as_ref().map(View::Changed),
-            None => self.snapshot.as_ref()?.entries.iter().find(|entry| entry.id == id).map(View::Stored),
+    fn find(&self, id: u64) -> Result<Option<View<'_>>> {
+        if let Some(changed) = self.changed.get(&id) {
+            return Ok(changed.as_ref().map(View::Changed));
         }
-    }
-
-    /// The name and description of a backup.
-    fn texts<'a>(&'a self, view: View<'a>) -> Result<(Cow<'a, str>, Cow<'a, str>)> {
-        match view {
-            View::Changed(backup) => Ok((Cow::Borrowed(&backup.name), Cow::Borrowed(&backup.description))),
-            View::Stored(entry) => self.stored_snapshot()?.texts(entry),
+        let Some(snapshot) = &self.snapshot else {
+            return Ok(None);
+        };
+        let Some(position) = self.positions(&[id])?.pop().flatten() else {
+            return Ok(None);
+        };
+        let line = snapshot.order(position, position + 1)?.pop();
+        match line {
+            Some(line) if line.id == id => Ok(Some(View::Stored(line))),
+            _ => Err(PluginError::Storage(format!("the catalog's snapshot misplaces backup {id}"))),
         }
     }
 
     /// The full records of `views`, in the same order.
     fn materialize(&self, views: &[View]) -> Result<Vec<Backup>> {
-        let stored: Vec<&IndexEntry> = views
+        let stored: Vec<&OrderLine> = views
             .iter()
             .filter_map(|view| match view {
-                View::Stored(entry) => Some(*entry),
+                View::Stored(line) => Some(line),
                 View::Changed(_) => None,
             })
             .collect();
-        let mut read = match stored.is_empty() {
-            true => Vec::new(),
-            false => self.stored_snapshot()?.records(&stored)?,
+        let mut read = match (stored.is_empty(), &self.snapshot) {
+            (true, _) => Vec::new(),
+            (false, Some(snapshot)) => snapshot.records(&stored)?,
+            (false, None) => return Err(PluginError::Storage("the catalog has no snapshot".to_string())),
         }
         .into_iter();
         views
             .iter()
             .map(|view| match view {
                 View::Changed(backup) => Ok((*backup).clone()),
-                View::Stored(entry) => {
-                    read.next().ok_or_else(|| PluginError::Storage(format!("backup {} could not be read", entry.id)))
+                View::Stored(line) => {
+                    read.next().ok_or_else(|| PluginError::Storage(format!("backup {} could not be read", line.id)))
                 }
             })
             .collect()
     }
+}
 
-    fn stored_snapshot(&self) -> Result<&Snapshot> {
-        self.snapshot.as_ref().ok_or_else(|| PluginError::Storage("the catalog has no snapshot".to_string()))
+/// The first `wanted` of `stored` and `changed` (each newest first), merged
+/// newest first.
+fn merge_newest_first<'a>(stored: &[OrderLine], changed: &[&'a Backup], wanted: usize) -> Vec<View<'a>> {
+    let (mut s, mut c) = (0, 0);
+    let mut merged = Vec::with_capacity(wanted.min(stored.len() + changed.len()));
+    while merged.len() < wanted && (s < stored.len() || c < changed.len()) {
+        let take_stored = match (stored.get(s), changed.get(c)) {
+            (Some(line), Some(backup)) => newest_first(line.created_at, line.id, backup.created_at, backup.id).is_le(),
+            (Some(_), None) => true,
+            _ => false,
+        };
+        if take_stored {
+            merged.push(View::Stored(stored[s]));
+            s += 1;
+        } else {
+            merged.push(View::Changed(changed[c]));
+            c += 1;
+        }
     }
+    merged
+}
+
+/// `positions` sorted, each once.
+fn sorted(mut positions: Vec<u32>) -> Vec<u32> {
+    positions.sort_unstable();
+    positions.dedup();
+    positions
 }
 
 /// Invalid-input unless `limit` is 1 to [`MAX_PAGE`].

@@ -69,10 +69,17 @@ pub(super) fn write_high_water(dir: &Path, mark: HighWater) -> Result<()> {
 /// Writes `name` in `dir` atomically: a temporary file, synced, then
 /// renamed over it.
 pub(super) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    write_parts_atomically(dir, name, &[bytes])
+}
+
+/// Writes `parts`, one after the other, as `name` in `dir` atomically.
+pub(super) fn write_parts_atomically(dir: &Path, name: &str, parts: &[&[u8]]) -> Result<()> {
     let tmp = dir.join(format!("{name}.tmp"));
     let write = || -> io::Result<()> {
         let mut file = fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
+        for part in parts {
+            file.write_all(part)?;
+        }
         file.flush()?;
         file.sync_all()
     };

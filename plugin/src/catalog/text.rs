@@ -1,6 +1,7 @@
-//! Text helpers of the snapshot index: JSON string tokens found and decoded
-//! without parsing a whole record, and the case-insensitive containment test
-//! of search, allocation-free for ASCII text.
+//! Text helpers of the snapshot: JSON string tokens (the name section)
+//! found and decoded without parsing a whole record, and the
+//! case-insensitive containment test of search, allocation-free for ASCII
+//! text.
 
 use std::borrow::Cow;
 

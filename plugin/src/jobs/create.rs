@@ -4,7 +4,6 @@
 //! folder. [`add_backup`] runs the same steps in one instance.
 
 use std::fs;
-use std::io;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -13,11 +12,12 @@ use crate::archive::hashing::Progress;
 use crate::archive::join::{join, part_file};
 use crate::archive::name::job_folder_name;
 use crate::archive::plan::{Plan, plan};
-use crate::archive::write::{PartWritten, write_part};
-use crate::backups::{check_description, check_expiry};
+use crate::archive::write::{PartSpec, PartWritten, write_part};
 use crate::catalog::Catalog;
 use crate::error::{PluginError, Result};
+use crate::folders::remove_tree;
 use crate::host::Context;
+use crate::input::{check_description, check_expiry};
 use crate::records::Backup;
 
 /// What every call of a create job needs to know.
@@ -35,6 +35,8 @@ pub struct CreateJob {
     pub schedule_id: Option<u64>,
     /// What each part writes.
     pub plan: Plan,
+    /// How long a piece of the archive may grow before the next starts.
+    pub piece_target: u64,
 }
 
 impl CreateJob {
@@ -64,12 +66,13 @@ impl CreateJob {
         parts: u32,
     ) -> Result<CreateJob> {
         let dir = job_dir(ctx, id);
-        remove_folder(&dir)?;
+        remove_tree(&dir)?;
         fs::create_dir(&dir).map_err(|e| PluginError::io("create", &dir, &e))?;
         let plan = plan(ctx, parts).inspect_err(|_| {
-            let _ = remove_folder(&dir);
+            let _ = remove_tree(&dir);
         })?;
-        Ok(CreateJob { id, created_at, description, expiry, schedule_id, plan })
+        let piece_target = plan.piece_target();
+        Ok(CreateJob { id, created_at, description, expiry, schedule_id, plan, piece_target })
     }
 
     /// How many parts the job has.
@@ -95,9 +98,13 @@ impl CreateJob {
         };
         let total = self.plan.content_bytes(index) + env.as_ref().map_or(0, |e| e.len() as u64);
         let progress = Progress::new(ctx.host, total);
-        let mtime = u64::try_from(self.created_at).unwrap_or(0);
-        let written =
-            write_part(ctx, &part_file(&job_dir(ctx, self.id), index), items, env.as_deref(), mtime, &progress)?;
+        let spec = PartSpec {
+            items,
+            env: env.as_deref(),
+            mtime: u64::try_from(self.created_at).unwrap_or(0),
+            piece_target: self.piece_target,
+        };
+        let written = write_part(ctx, &part_file(&job_dir(ctx, self.id), index), spec, &progress)?;
         progress.finish();
         Ok(written)
     }
@@ -125,7 +132,7 @@ impl CreateJob {
             schedule_id: self.schedule_id,
             layout: Some(written.layout),
         };
-        if let Err(err) = remove_folder(&dir) {
+        if let Err(err) = remove_tree(&dir) {
             ctx.warn(&format!("backup {} is complete, but its job folder stays: {err}", self.id));
         }
         ctx.info(&format!("created backup {} ({}, {} bytes)", self.id, backup.name, backup.size));
@@ -143,7 +150,7 @@ impl CreateJob {
 
     /// Removes the job's folder.
     pub fn abandon(&self, ctx: Context) {
-        if let Err(err) = remove_folder(&job_dir(ctx, self.id)) {
+        if let Err(err) = remove_tree(&job_dir(ctx, self.id)) {
             ctx.warn(&format!("could not clean up after the create of backup {}: {err}", self.id));
         }
     }
@@ -172,12 +179,4 @@ pub fn add_backup(
 
 fn job_dir(ctx: Context, id: u64) -> PathBuf {
     ctx.roots.backups.join(job_folder_name(id))
-}
-
-fn remove_folder(dir: &std::path::Path) -> Result<()> {
-    match fs::remove_dir_all(dir) {
-        Ok(()) => Ok(()),
-        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(err) => Err(PluginError::io("remove", dir, &err)),
-    }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::archive::hashing::{Digested, Hashes, HashingReader, Progress};
+use crate::archive::hashing::{Digested, Hashes, Progress, sha256_file};
 use crate::archive::layout::{ArchiveLayout, PieceRole};
 use crate::archive::read::{
     ArchiveCheck, Discard, ExtractSink, PieceContents, Span, check_contents, piece_digest_problem, read_span,
@@ -37,13 +37,17 @@ pub struct ReadJob {
     pub restore: bool,
 }
 
+/// Most parts a restore or verify is planned as; an archive of more pieces
+/// gives each part a run of them.
+const MAX_PARTS: usize = 256;
+
 /// What one part of a restore or verify found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartRead {
-    /// The entries it held.
-    pub contents: PieceContents,
-    /// The digest of the bytes it read.
-    pub digest: Digested,
+    /// What each piece it read held, in archive order.
+    pub contents: Vec<PieceContents>,
+    /// The digest of the bytes of each piece it read.
+    pub digests: Vec<Digested>,
     /// The archive's `.env`, hex, when this part held it (restore only).
     pub env: Option<String>,
 }
@@ -62,7 +66,14 @@ impl ReadJob {
 
     /// How many parts the job has.
     pub fn parts(&self) -> usize {
-        self.layout.as_ref().map_or(1, |layout| layout.parts().len())
+        self.layout.as_ref().map_or(1, |layout| layout.parts().len().min(MAX_PARTS))
+    }
+
+    /// The pieces of the layout part `index` reads: runs of about equal
+    /// length, in order.
+    fn pieces_of(&self, layout: &ArchiveLayout, index: usize) -> std::ops::Range<usize> {
+        let (pieces, parts) = (layout.parts().len(), self.parts());
+        index * pieces / parts..(index + 1) * pieces / parts
     }
 
     fn path(&self, ctx: Context) -> PathBuf {
@@ -75,23 +86,35 @@ impl ReadJob {
             return Err(PluginError::InvalidInput(format!("the job has no part {index}")));
         }
         let path = self.path(ctx);
-        let (span, file_hashes, span_hashes) = match &self.layout {
+        let mut staging = Staging::into_roots(ctx);
+        let mut read = PartRead { contents: Vec::new(), digests: Vec::new(), env: None };
+        let mut spans = Vec::new();
+        let (file_hashes, span_hashes) = match &self.layout {
             Some(layout) => {
-                let piece = &layout.pieces[index];
-                let span = Span { path: &path, offset: piece.offset, length: piece.length, role: PieceRole::Part };
-                (span, Hashes::BLAKE3, Hashes::BLAKE3)
+                for piece in &layout.pieces[self.pieces_of(layout, index)] {
+                    spans.push(Span { path: &path, offset: piece.offset, length: piece.length, role: PieceRole::Part });
+                }
+                (Hashes::BLAKE3, Hashes::BLAKE3)
             }
             None => {
-                let span = Span { path: &path, offset: 0, length: self.size, role: PieceRole::Whole };
-                (span, Hashes::BOTH, Hashes { sha256: true, blake3: false })
+                spans.push(Span { path: &path, offset: 0, length: self.size, role: PieceRole::Whole });
+                (Hashes::BOTH, Hashes { sha256: true, blake3: false })
             }
         };
-        let progress = Progress::new(ctx.host, span.length);
-        let mut staging = Staging::into_roots(ctx);
-        let sink: &mut dyn ExtractSink = if self.restore { &mut staging } else { &mut Discard };
-        let (contents, digest) = read_span(&span, file_hashes, span_hashes, sink, &progress)?;
+        let progress = Progress::new(ctx.host, spans.iter().map(|s| s.length).sum());
+        for span in &spans {
+            let sink: &mut dyn ExtractSink = if self.restore { &mut staging } else { &mut Discard };
+            let (contents, digest) = read_span(span, file_hashes, span_hashes, sink, &progress)?;
+            let damaged = contents.damage.is_some();
+            read.contents.push(contents);
+            read.digests.push(digest);
+            if damaged {
+                break;
+            }
+        }
         progress.finish();
-        Ok(PartRead { contents, digest, env: staging.env.map(hex::encode) })
+        read.env = staging.env.map(hex::encode);
+        Ok(read)
     }
 
     /// Checks what the parts found (`outcomes[i]` from part `i`), the tail
@@ -105,11 +128,23 @@ impl ReadJob {
             )));
         }
         let mut problems = Vec::new();
-        let mut pieces: Vec<PieceContents> = outcomes.iter().map(|o| o.contents.clone()).collect();
+        let mut tail_contents = None;
+        let mut pieces: Vec<&PieceContents> = outcomes.iter().flat_map(|o| o.contents.iter()).collect();
         match &self.layout {
             Some(layout) => {
-                for (index, outcome) in outcomes.iter().enumerate() {
-                    problems.extend(piece_digest_problem(layout, index, &outcome.digest));
+                for (part, outcome) in outcomes.iter().enumerate() {
+                    let range = self.pieces_of(layout, part);
+                    let stopped = outcome.contents.iter().any(|c| c.damage.is_some());
+                    if outcome.digests.len() > range.len() || (outcome.digests.len() < range.len() && !stopped) {
+                        return Err(PluginError::InvalidInput(format!(
+                            "part {part} read {} pieces; it has {}",
+                            outcome.digests.len(),
+                            range.len()
+                        )));
+                    }
+                    for (index, digest) in range.zip(&outcome.digests) {
+                        problems.extend(piece_digest_problem(layout, index, digest));
+                    }
                 }
                 let tail_index = layout.pieces.len() - 1;
                 let tail = &layout.pieces[tail_index];
@@ -118,10 +153,10 @@ impl ReadJob {
                 let progress = Progress::new(ctx.host, tail.length);
                 let (contents, digest) = read_span(&span, Hashes::BLAKE3, Hashes::BLAKE3, &mut Discard, &progress)?;
                 problems.extend(piece_digest_problem(layout, tail_index, &digest));
-                pieces.push(contents);
+                tail_contents = Some(contents);
             }
             None => {
-                let sha256 = outcomes[0].digest.sha256.clone().unwrap_or_default();
+                let sha256 = outcomes[0].digests.first().and_then(|d| d.sha256.clone()).unwrap_or_default();
                 if !self.sha256.is_empty() && !sha256.eq_ignore_ascii_case(&self.sha256) {
                     problems.push(format!(
                         "the archive's SHA-256 is {sha256}, but {} was recorded when it was made",
@@ -130,6 +165,7 @@ impl ReadJob {
                 }
             }
         }
+        pieces.extend(tail_contents.as_ref());
         let mut check = check_contents(&pieces, self.id);
         if pieces.iter().any(|p| p.damage.is_some()) {
             problems.clear();
@@ -187,12 +223,10 @@ impl ReadJob {
 /// `recorded` one.
 pub fn recorded_sha256_problem(ctx: Context, path: &std::path::Path, recorded: &str) -> Result<Option<String>> {
     let failed = |e: std::io::Error| PluginError::io("read", path, &e);
-    let file = std::fs::File::open(path).map_err(failed)?;
-    let progress = Progress::new(ctx.host, file.metadata().map_err(failed)?.len());
-    let mut reader = HashingReader::new(file, Hashes { sha256: true, blake3: false }, Some(&progress));
-    std::io::copy(&mut reader, &mut std::io::sink()).map_err(failed)?;
+    let size = std::fs::metadata(path).map_err(failed)?.len();
+    let progress = Progress::new(ctx.host, size);
+    let (_, sha256) = sha256_file(path, Some(&progress)).map_err(failed)?;
     progress.finish();
-    let sha256 = reader.finish().sha256.unwrap_or_default();
     Ok((!recorded.is_empty() && !sha256.eq_ignore_ascii_case(recorded))
         .then(|| format!("the archive's SHA-256 is {sha256}, but {recorded} was recorded when it was made")))
 }

@@ -24,7 +24,16 @@ fn fill(fx: &Fixture) {
 /// A create in `parts` parts, the outcomes passed through the encoding the
 /// host hands back.
 fn create_in_parts(fx: &Fixture, parts: u32) -> Backup {
-    let job = CreateJob::begin(fx.ctx(), "in parts", None, parts).unwrap();
+    create_in_pieces(fx, parts, None)
+}
+
+/// A create in `parts` parts, with pieces of about `piece_target` bytes
+/// when given.
+fn create_in_pieces(fx: &Fixture, parts: u32, piece_target: Option<u64>) -> Backup {
+    let mut job = CreateJob::begin(fx.ctx(), "in parts", None, parts).unwrap();
+    if let Some(target) = piece_target {
+        job.piece_target = target;
+    }
     let outcomes: Vec<Vec<u8>> =
         (0..job.parts()).map(|i| encode(&job.run_part(fx.ctx(), i).unwrap()).unwrap()).collect();
     job.finish(fx.ctx(), &decode_all(&outcomes).unwrap()).unwrap()
@@ -114,4 +123,63 @@ fn a_create_never_plans_more_parts_than_files_and_one_part_is_the_default() {
     assert!(!fx.backup_files().iter().any(|n| n.starts_with(".job-")));
     let made = backups::create(fx.ctx(), "", None).unwrap();
     assert_eq!(made.layout.unwrap().pieces.len(), 2);
+}
+
+#[test]
+fn the_part_writing_the_most_bytes_comes_first_and_costs_are_balanced() {
+    let fx = Fixture::new();
+    // Two text files that deflate (costly, small output) and one random
+    // file of the same size (cheap to store, large output).
+    fx.write("data/a.txt", "words of text ".repeat(40_000).as_bytes());
+    fx.write("data/b.txt", "other words ".repeat(46_000).as_bytes());
+    fx.write("public/noise.bin", &random_bytes(560_000, 5));
+    let job = CreateJob::begin(fx.ctx(), "", None, 2).unwrap();
+    let paths = |part: usize| -> Vec<String> {
+        job.plan.parts[part]
+            .iter()
+            .filter_map(|item| match item {
+                crate::archive::plan::Item::File { path, .. } => Some(path.clone()),
+                crate::archive::plan::Item::Directory { .. } => None,
+            })
+            .collect()
+    };
+    assert!(paths(0).contains(&"public/noise.bin".to_string()), "{:?} / {:?}", paths(0), paths(1));
+    // The two costly text files are not in the same part.
+    assert_eq!(paths(1).len(), 1, "{:?} / {:?}", paths(0), paths(1));
+    job.abandon(fx.ctx());
+}
+
+#[test]
+fn parts_are_cut_into_pieces_that_restore_shares_out() {
+    let fx = Fixture::new();
+    fill(&fx);
+    for i in 0..12 {
+        fx.write(&format!("public/noise/{i}.bin"), &random_bytes(40_000, 100 + i));
+    }
+    let before = fx.tree();
+    let backup = create_in_pieces(&fx, 2, Some(60_000));
+    let layout = backup.layout.clone().unwrap();
+    assert!(layout.pieces.len() > 6, "{} pieces", layout.pieces.len());
+    let archive = fx.roots.backups.join(&backup.name);
+    assert_eq!(layout.fault(fs::metadata(&archive).unwrap().len()), None);
+    let listed = Command::new("tar").arg("-tzf").arg(&archive).output().unwrap();
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+
+    for (_, root) in fx.roots.content() {
+        fs::remove_dir_all(root).unwrap();
+        fs::create_dir(root).unwrap();
+    }
+    let job = ReadJob::begin(fx.ctx(), backup.id, true).unwrap();
+    assert_eq!(job.parts(), layout.pieces.len() - 1, "one part per piece but the tail");
+    let outcomes: Vec<_> = (0..job.parts()).map(|i| job.run_part(fx.ctx(), i).unwrap()).collect();
+    job.finish_restore(fx.ctx(), &outcomes).unwrap();
+    assert_eq!(fx.tree(), before);
+
+    // A part that skips a piece it was given is caught.
+    let mut short = outcomes.clone();
+    short[1].digests.clear();
+    short[1].contents.clear();
+    let verify_job = ReadJob::begin(fx.ctx(), backup.id, false).unwrap();
+    assert!(verify_job.finish_verify(fx.ctx(), &short).unwrap_err().to_string().contains("read 0 pieces"));
+    assert!(verify::verify(fx.ctx(), backup.id).unwrap().ok);
 }

@@ -100,6 +100,9 @@ fn create_validates_and_ids_are_not_reused() {
         (ScheduleInput { name: String::new(), ..input("* * * * *", true) }, "must not be empty"),
         (ScheduleInput { name: "n".repeat(201), ..input("* * * * *", true) }, "201 characters"),
         (input("0 0 * *", true), "5 fields"),
+        (input("61 0 * * *", true), "minute"),
+        (input("0 24 * * *", true), "hour"),
+        (input("0 0 * * 8", true), "day-of-week"),
         (input("0 0 30 2 *", true), "never matches"),
         (ScheduleInput { expiry_hours: Some(0), ..input("* * * * *", true) }, "at least 1"),
     ] {

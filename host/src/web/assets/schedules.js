@@ -1,15 +1,28 @@
-// The Backup Schedules page: the list, the create/edit form with its live cron preview, the
-// enabled toggle and delete. The server's next_run (shown in the list after saving) is the
-// authoritative one; the preview is computed here with cron.js.
+// The Backup Schedules page: the list (with each schedule's last run and its result), the
+// create/edit form with presets, a whole-expression field that takes a pasted cron, its five
+// boxes and the live preview, the enabled toggle and delete. The server's next_run (shown in the
+// list after saving) is the authoritative one; the preview is computed here with cron.js. The
+// list reloads by itself when a schedule runs or changes elsewhere.
 import {
-  api, confirmAction, fill, notify, showFormError, showTime, wireCloseButtons, wirePager,
+  api, confirmAction, fill, formatTime, formatWeekdayTime, notify, showFormError, showTime, wireCloseButtons,
+  wirePager, zone,
 } from './app.js';
+import { startActivity } from './activity.js';
 import { CronError, describeCron, nextRuns } from './cron.js';
 
 const PAGE_SIZE = 50;
 const PREVIEW_RUNS = 5;
 const CRON_INPUTS = ['minute', 'hour', 'dom', 'month', 'dow'];
-const state = { offset: 0, amount: 0, schedules: [], editing: null };
+const MACROS = {
+  '@hourly': '0 * * * *',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@weekly': '0 0 * * 0',
+  '@monthly': '0 0 1 * *',
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+};
+const state = { offset: 0, amount: 0, schedules: [], editing: null, loaded: false };
 
 const table = document.getElementById('schedules-table');
 const body = document.getElementById('schedules-body');
@@ -23,6 +36,10 @@ async function load() {
     const answer = await api('GET', '/backup/schedule/fetch', {
       query: { limit: PAGE_SIZE, offset: state.offset },
     });
+    const same = state.loaded && answer.amount === state.amount
+      && JSON.stringify(answer.schedules) === JSON.stringify(state.schedules);
+    state.loaded = true;
+    if (same) return;
     state.schedules = answer.schedules;
     state.amount = answer.amount;
     render();
@@ -30,12 +47,16 @@ async function load() {
     notify('error', `Could not load the schedules: ${error.message}`);
   } finally {
     table.setAttribute('aria-busy', 'false');
+    document.getElementById('schedules-loading').hidden = true;
   }
 }
 
 function render() {
   body.replaceChildren(...state.schedules.map(renderRow));
-  document.getElementById('schedules-empty').hidden = state.schedules.length > 0;
+  const none = state.schedules.length === 0;
+  document.getElementById('schedules-empty').hidden = !none;
+  table.hidden = none;
+  document.getElementById('schedules-pager').hidden = none;
   const last = state.offset + state.schedules.length;
   document.getElementById('schedules-info').textContent =
     `${state.amount} schedule${state.amount === 1 ? '' : 's'}`;
@@ -51,6 +72,32 @@ function plainWords(cron) {
   }
 }
 
+/**
+ * When a schedule runs, in the viewer's zone: "In Europe/Berlin: Sunday 01:00 CET" for a fixed
+ * time (the weekday only when the cron names days of the week), else "".
+ */
+function localWords(cron) {
+  const parts = cron.trim().split(/\s+/);
+  if (parts.length !== 5 || !/^\d+$/.test(parts[0]) || !/^\d+$/.test(parts[1])) return '';
+  let next;
+  try {
+    [next] = nextRuns(cron, new Date(), 1);
+  } catch {
+    return '';
+  }
+  if (!next) return '';
+  const weekly = parts[4] !== '*' && parts[2] === '*';
+  const text = weekly ? formatWeekdayTime(next)
+    : new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }).format(next);
+  return `In your time (${zone}): ${weekly ? '' : 'at '}${text}`;
+}
+
+/** "7 days", "1 day", "36 hours": whole days as days. */
+export function hoursInWords(hours) {
+  const unit = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  return hours % 24 === 0 ? unit(hours / 24, 'day') : unit(hours, 'hour');
+}
+
 function renderRow(schedule) {
   const row = rowTemplate.content.firstElementChild.cloneNode(true);
   row.dataset.id = String(schedule.id);
@@ -58,18 +105,32 @@ function renderRow(schedule) {
     name: schedule.name,
     cron: schedule.cron,
     words: plainWords(schedule.cron),
-    expiry: schedule.expiry_hours ? `${schedule.expiry_hours} hours` : 'Never',
+    'local-words': localWords(schedule.cron),
+    expiry: schedule.expiry_hours ? hoursInWords(schedule.expiry_hours) : 'Never',
     enabled: schedule.enabled ? 'Enabled' : 'Disabled',
-    'last-error': schedule.last_error ? `Last run failed: ${schedule.last_error}` : '',
   });
+  if (schedule.expiry_hours) row.querySelector('[data-field="expiry"]').title = `${schedule.expiry_hours} hours`;
   showTime(row.querySelector('[data-field="next-run"]'), schedule.next_run,
     schedule.enabled ? '—' : 'Not while disabled');
+  showTime(row.querySelector('[data-field="last-run"]'), schedule.last_run, 'Not yet');
+  const result = row.querySelector('[data-field="last-result"]');
+  if (schedule.last_error) {
+    result.textContent = `Failed: ${schedule.last_error}`;
+    result.className = 'small error-text';
+  } else if (schedule.last_run) {
+    result.textContent = 'Succeeded';
+    result.className = 'small ok-text';
+  }
   const toggle = row.querySelector('[data-action="toggle"]');
   toggle.checked = schedule.enabled;
   toggle.setAttribute('aria-label', `${schedule.name} enabled`);
   toggle.addEventListener('change', () => setEnabled(schedule, toggle));
-  row.querySelector('[data-action="edit"]').addEventListener('click', () => openForm(schedule));
-  row.querySelector('[data-action="delete"]').addEventListener('click', () => remove(schedule));
+  const edit = row.querySelector('[data-action="edit"]');
+  edit.setAttribute('aria-label', `Edit ${schedule.name}`);
+  edit.addEventListener('click', () => openForm(schedule));
+  const remover = row.querySelector('[data-action="delete"]');
+  remover.setAttribute('aria-label', `Delete ${schedule.name}`);
+  remover.addEventListener('click', () => remove(schedule));
   return row;
 }
 
@@ -111,17 +172,35 @@ function cronFromInputs() {
   return CRON_INPUTS.map((name) => field(name).value.trim()).join(' ');
 }
 
+/** The five fields of a whole expression (or a macro), or null when it is not one. */
+function splitCron(text) {
+  const trimmed = text.trim();
+  const expanded = MACROS[trimmed.toLowerCase()] ?? trimmed;
+  const parts = expanded.split(/\s+/);
+  return parts.length === 5 ? parts : null;
+}
+
+/** Puts five fields in the five boxes and the whole-expression field. */
+function setCron(parts) {
+  CRON_INPUTS.forEach((name, i) => { field(name).value = parts[i] ?? ''; });
+  field('cron').value = parts.join(' ');
+  updatePreview();
+}
+
 /** Redraws the plain-words preview and the next run times; marks the field that is wrong. */
 function updatePreview() {
   const words = document.getElementById('cron-words');
   const list = document.getElementById('cron-next');
-  for (const name of CRON_INPUTS) field(name).removeAttribute('aria-invalid');
+  const local = document.getElementById('cron-local-words');
+  for (const name of [...CRON_INPUTS, 'cron']) field(name).removeAttribute('aria-invalid');
+  local.textContent = '';
   try {
     if (CRON_INPUTS.some((name) => field(name).value.trim() === '')) {
       throw new CronError('Fill in all five fields (use * for "every").');
     }
     words.textContent = describeCron(cronFromInputs());
     words.classList.remove('invalid');
+    local.textContent = localWords(cronFromInputs());
     const runs = nextRuns(cronFromInputs(), new Date(), PREVIEW_RUNS);
     list.replaceChildren(...runs.map((run) => {
       const item = document.createElement('li');
@@ -129,7 +208,7 @@ function updatePreview() {
       return item;
     }));
     document.getElementById('cron-next-label').textContent = runs.length
-      ? 'Next runs, in your local time:' : 'This never runs: no such date exists.';
+      ? `Next runs, in your time (${zone}):` : 'This never runs: no such date exists.';
   } catch (error) {
     if (!(error instanceof CronError)) throw error;
     words.textContent = error.message;
@@ -150,10 +229,14 @@ function openForm(schedule) {
     schedule ? `Edit ${schedule.name}` : 'New schedule';
   if (schedule) {
     field('name').value = schedule.name;
-    const parts = schedule.cron.trim().split(/\s+/);
-    CRON_INPUTS.forEach((name, i) => { field(name).value = parts[i] ?? ''; });
-    field('expiry_hours').value = schedule.expiry_hours ?? '';
+    setCron(schedule.cron.trim().split(/\s+/));
+    const hours = schedule.expiry_hours;
+    const unit = hours && hours % 24 === 0 ? 24 : 1;
+    field('expiry_amount').value = hours ? String(hours / unit) : '';
+    field('expiry_unit').value = String(unit);
     field('enabled').checked = schedule.enabled;
+  } else {
+    field('cron').value = cronFromInputs();
   }
   updatePreview();
   dialog.showModal();
@@ -162,11 +245,12 @@ function openForm(schedule) {
 function formValues() {
   const name = field('name').value.trim();
   if (!name) throw new Error('Give the schedule a name.');
-  const hoursText = field('expiry_hours').value.trim();
-  const hours = hoursText === '' ? null : Number(hoursText);
-  if (hours !== null && (!Number.isInteger(hours) || hours < 1)) {
-    throw new Error('Expiry must be a whole number of hours, at least 1, or empty to keep backups.');
+  const amountText = field('expiry_amount').value.trim();
+  const amount = amountText === '' ? null : Number(amountText);
+  if (amount !== null && (!Number.isInteger(amount) || amount < 1)) {
+    throw new Error('Expiry must be a whole number, at least 1, or empty to keep backups.');
   }
+  const hours = amount === null ? null : amount * Number(field('expiry_unit').value);
   const cron = cronFromInputs();
   try {
     describeCron(cron);
@@ -177,8 +261,36 @@ function formValues() {
 }
 
 form.addEventListener('input', (event) => {
-  if (CRON_INPUTS.includes(event.target.name)) updatePreview();
+  if (CRON_INPUTS.includes(event.target.name)) {
+    field('cron').value = cronFromInputs();
+    updatePreview();
+  } else if (event.target.name === 'cron') {
+    const parts = splitCron(event.target.value);
+    if (parts) {
+      CRON_INPUTS.forEach((name, i) => { field(name).value = parts[i]; });
+      updatePreview();
+    } else {
+      const words = document.getElementById('cron-words');
+      words.textContent = 'A cron expression has five fields: minute hour day-of-month month day-of-week.';
+      words.classList.add('invalid');
+      field('cron').setAttribute('aria-invalid', 'true');
+    }
+  }
 });
+
+// A whole expression pasted into one of the five boxes fills all five.
+for (const name of CRON_INPUTS) {
+  field(name).addEventListener('paste', (event) => {
+    const parts = splitCron(event.clipboardData?.getData('text') ?? '');
+    if (!parts) return;
+    event.preventDefault();
+    setCron(parts);
+  });
+}
+
+for (const button of form.querySelectorAll('[data-preset]')) {
+  button.addEventListener('click', () => setCron(button.dataset.preset.split(' ')));
+}
 
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -198,7 +310,7 @@ form.addEventListener('submit', async (event) => {
       : await api('POST', '/backup/schedule/create', { body: { schedule } });
     dialog.close();
     const next = answer.schedule.next_run
-      ? ` Next run: ${new Date(answer.schedule.next_run).toLocaleString()}.` : '';
+      ? ` Next run: ${formatTime(new Date(answer.schedule.next_run))}.` : '';
     notify('ok', `Saved the schedule ${answer.schedule.name}.${next}`);
     await load();
   } catch (error) {
@@ -210,6 +322,10 @@ form.addEventListener('submit', async (event) => {
 
 wireCloseButtons(dialog);
 document.getElementById('schedule-new').addEventListener('click', () => openForm(null));
+document.getElementById('empty-new').addEventListener('click', () => openForm(null));
 wirePager('schedules-prev', 'schedules-next', state, PAGE_SIZE, load);
+// A schedule ran (its last run changed) or another page changed the schedules.
+document.addEventListener('kinesis:changed', load);
 
 load();
+startActivity();
