@@ -24,17 +24,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "==> installing the S3-compatible server of the offsite tests when missing (in the background)"
+mkdir -p target
+bash tests/install_s3s.sh >target/install-s3s.log 2>&1 &
+s3s_install=$!
+
 echo "==> installing browser-test dependencies when missing"
 bash tests/browser/install.sh
-
-echo "==> installing the S3-compatible server of the offsite tests when missing"
-bash tests/install_s3s.sh
 
 echo "==> formatting and lints"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+if ! wait "$s3s_install"; then
+  cat target/install-s3s.log
+  echo "s3s-fs could not be installed" >&2
+  exit 1
+fi
 echo "==> Rust tests (unit, conformance, hostile archives, limits, CLI, HTTP, embedding)"
 cargo test --workspace --no-fail-fast
 

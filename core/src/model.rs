@@ -39,6 +39,7 @@ pub struct BackupPage {
 
 /// Where a backup's offsite copy stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum OffsiteState {
     /// No offsite copy: none is configured, or the backup predates it.
@@ -85,6 +86,7 @@ impl OffsiteStatus {
 /// `offsite` (`none`, `pending`, `copied` or `failed`), `offsite_reason`
 /// and `local` (false when only the offsite copy exists).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListedBackup {
     /// The record.
     #[serde(flatten)]

@@ -198,7 +198,12 @@ struct Shared {
     scratch: PathBuf,
     backups: PathBuf,
     remote: Mutex<Remote>,
+    /// Told after every attempt, so that the faces show the new status.
+    on_change: Mutex<Option<ChangeHook>>,
 }
+
+/// What [`Offsite::on_change`] calls.
+pub type ChangeHook = Arc<dyn Fn() + Send + Sync>;
 
 /// The remote side as configured now.
 #[derive(Clone)]
@@ -253,6 +258,7 @@ impl Offsite {
                         backups: tenant.dirs().backups.clone(),
                         file: file.clone(),
                         remote: Mutex::new(remote),
+                        on_change: Mutex::new(None),
                     });
                     if mode != Mode::ReadOnly {
                         all.insert(file, Arc::downgrade(&shared));
@@ -264,6 +270,12 @@ impl Offsite {
         let offsite = Offsite { shared, mode };
         offsite.kick();
         offsite
+    }
+
+    /// Calls `hook` after every copy, record or removal attempt, whatever
+    /// its outcome (a status a face shows may have changed).
+    pub fn on_change(&self, hook: ChangeHook) {
+        *lock(&self.shared.on_change) = Some(hook);
     }
 
     /// `s3://BUCKET/PREFIX/TENANT`.

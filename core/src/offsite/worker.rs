@@ -144,6 +144,10 @@ fn attempt(shared: &Shared, remote: &Remote, id: u64, task: Task) {
     }
     drop(state);
     shared.wake.notify_all();
+    let hook = lock(&shared.on_change).clone();
+    if let Some(hook) = hook {
+        hook();
+    }
 }
 
 /// Uploads the archive (encrypted when configured), checking it against

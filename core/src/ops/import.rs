@@ -156,6 +156,7 @@ impl Backups {
         if !already_offsite {
             self.offsite_after(Change::Created(&backup));
         }
+        self.activity.changed();
         Ok(backup)
     }
 }

@@ -7,6 +7,7 @@
 //! `backups/`, checked against its SHA-256, where the catalog adopts it.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Backups, OpsError, PAGE};
@@ -22,7 +23,14 @@ impl Backups {
     /// run; a tenant opened for reading only never copies nor saves.
     pub fn with_offsite(mut self, config: OffsiteConfig, mode: Mode) -> Backups {
         let mode = if self.tenant.is_locked() { mode } else { Mode::ReadOnly };
-        self.offsite = Some(Offsite::open(&self.tenant, config, mode));
+        let offsite = Offsite::open(&self.tenant, config, mode);
+        let activity = Arc::downgrade(&self.activity);
+        offsite.on_change(Arc::new(move || {
+            if let Some(activity) = activity.upgrade() {
+                activity.changed();
+            }
+        }));
+        self.offsite = Some(offsite);
         self
     }
 

@@ -308,14 +308,25 @@ pub async fn verify(State(state): State<AppState>, caller: Caller, ApiQuery(quer
 }
 
 /// Body of `POST /backup/offsite/retry`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryBody {
+    /// The caller's user id.
     uid: u64,
+    /// The backup to copy offsite again.
     id: u64,
 }
 
 /// `POST /backup/offsite/retry`: copy a backup offsite again now.
+#[utoipa::path(post, path = "/backup/offsite/retry", tag = "backups", request_body = RetryBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The copy is queued", body = BackupAnswer),
+        (status = 400, description = "A bad body, or no offsite target is configured", body = Message),
+        (status = 401, description = "Not signed in", body = Message),
+        (status = 403, description = "Not ROOT, or `uid` is not the caller", body = Message),
+        (status = 404, description = "No backup with that id", body = Message),
+    ))]
 pub async fn offsite_retry(
     State(state): State<AppState>,
     caller: Caller,

@@ -14,7 +14,9 @@ use axum::http::{HeaderMap, StatusCode};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
+use utoipa::IntoParams;
 
+use crate::api::answers::{BackupAnswer, FileBytes, Message};
 use crate::auth::Caller;
 use crate::http::AppState;
 use crate::http::extract::ApiQuery;
@@ -22,11 +24,15 @@ use crate::http::response::{ApiError, ApiResult, Reply};
 use kinesis_backup_core::ops::OpsError;
 
 /// Query of an upload.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
+    /// The caller's user id.
     uid: u64,
+    /// The archive's own name, `backup-YYYYMMDD_HHMM_ID.tar.gz`.
     name: String,
+    /// Its description; default: its offsite record's, else `uploaded`.
     #[serde(default)]
     description: Option<String>,
 }
@@ -35,7 +41,23 @@ pub struct UploadQuery {
 /// that a client still sending receives it.
 const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(3);
 
-/// `POST /backup/upload`.
+/// `POST /backup/upload`: the body is the archive itself.
+#[utoipa::path(post, path = "/backup/upload", tag = "backups", params(UploadQuery),
+    request_body(content = FileBytes, content_type = "application/octet-stream",
+        description = "The archive, as a download gave it"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Checked and added", body = BackupAnswer),
+        (status = 400, description = "A parameter missing or unknown, a name that is not an archive's, an empty body",
+            body = Message),
+        (status = 401, description = "Not signed in", body = Message),
+        (status = 403, description = "Not ROOT, or `uid` is not the caller", body = Message),
+        (status = 409, description = "Another backup or restore is running", body = Message),
+        (status = 413, description = "Larger than the server's upload limit; nothing is kept", body = Message),
+        (status = 422, description = "The archive failed its checks, or a backup with its id exists; nothing is kept",
+            body = Message),
+        (status = 507, description = "The disk is full", body = Message),
+    ))]
 pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
