@@ -49,7 +49,20 @@ fn kb_fails(root: &Path, args: &[&str], code: i32) -> String {
     err
 }
 
-const BACKUP_FIELDS: [&str; 8] = ["id", "name", "created_at", "description", "expiry", "size", "sha256", "schedule_id"];
+/// A backup's record and, as the faces show it, its offsite state.
+const BACKUP_FIELDS: [&str; 11] = [
+    "id",
+    "name",
+    "created_at",
+    "description",
+    "expiry",
+    "size",
+    "sha256",
+    "schedule_id",
+    "offsite",
+    "offsite_reason",
+    "local",
+];
 
 fn assert_backup_shape(backup: &Value) {
     let object = backup.as_object().expect("a backup is an object");

@@ -183,6 +183,13 @@ impl Conformance {
         answer
     }
 
+    /// POSTs `body`, an archive, to `/backup/upload?{query}`.
+    fn upload(&mut self, client: &Client, query: &str, body: Vec<u8>) -> Answer {
+        let answer = client.send_raw(client.request(reqwest::Method::POST, &format!("/backup/upload?{query}")).body(body));
+        self.verify("post", "/backup/upload", &answer);
+        answer
+    }
+
     fn patch(&mut self, client: &Client, path: &str, body: Value) -> Answer {
         let answer = client.patch(path, &body);
         self.verify("patch", path, &answer);
@@ -258,12 +265,25 @@ fn every_endpoint_answers_as_the_openapi_document_says() {
     let content_type = download.headers()["content-type"].to_str().unwrap().to_owned();
     assert!(declared.get(&content_type).is_some(), "{content_type} is not declared: {declared}");
     assert_eq!(api.get(&root, "/backup/download", "uid=1&id=999").status, 404);
+    let archive = download.bytes().unwrap().to_vec();
+    let name = made.body["backup"]["name"].as_str().unwrap().to_owned();
+
+    // An upload's body is the archive; its answers are JSON.
+    let exists = api.upload(&root, &format!("uid=1&name={name}"), archive.clone());
+    assert_eq!(exists.status, 422, "a backup with its id exists: {}", exists.body);
+    assert_eq!(api.upload(&root, "uid=1", archive.clone()).status, 400);
+    assert_eq!(api.upload(&root, &format!("uid=1&name={name}"), b"not an archive".to_vec()).status, 422);
+    // Without an offsite target there is nothing to retry.
+    assert_eq!(api.post(&root, "/backup/offsite/retry", json!({"uid": 1, "id": id})).status, 400);
 
     let second = root.create_backup("second")["id"].as_u64().unwrap();
     assert_eq!(api.post(&root, "/backup/delete/bulk", json!({"uid": 1, "ids": [second, 999]})).status, 200);
     assert_eq!(api.post(&root, "/backup/delete/bulk", json!({"uid": 1, "ids": []})).status, 400);
     assert_eq!(api.delete(&root, "/backup/delete", &format!("uid=1&id={id}")).status, 200);
     assert_eq!(api.delete(&root, "/backup/delete", &format!("uid=1&id={id}")).status, 404);
+    let uploaded = api.upload(&root, &format!("uid=1&name={name}&description=kept%20aside"), archive);
+    assert_eq!(uploaded.status, 200, "{}", uploaded.body);
+    assert_eq!(uploaded.body["backup"]["id"].as_u64(), Some(id), "the archive comes back as its own backup");
 
     // Schedules.
     let nightly = json!({"name": "nightly", "cron": "30 1 * * *", "expiry_hours": 168, "enabled": true});

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Kinesis Backup, from nothing on a fresh machine:
 #   1. installs what the browser tests need when it is missing (Debian's
-#      chromium, the npm packages in tests/browser),
+#      chromium, the npm packages in tests/browser), and s3s-fs (the
+#      S3-compatible server the offsite tests run on loopback),
 #   2. checks the habits: `cargo fmt --check`, and `cargo clippy` with
 #      warnings as errors over every target (the benchmark and the example
 #      included, so they cannot rot unnoticed),
@@ -25,6 +26,11 @@ cd "$(dirname "$0")/.."
 # A test run builds once: incremental caches would only take disk.
 export CARGO_INCREMENTAL=0
 
+echo "==> installing the S3-compatible server of the offsite tests when missing (in the background)"
+mkdir -p target
+bash tests/install_s3s.sh >target/install-s3s.log 2>&1 &
+s3s_install=$!
+
 echo "==> installing browser-test dependencies when missing"
 bash tests/browser/install.sh
 
@@ -33,6 +39,11 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+if ! wait "$s3s_install"; then
+  cat target/install-s3s.log
+  echo "s3s-fs could not be installed" >&2
+  exit 1
+fi
 echo "==> Rust tests (unit, conformance, hostile archives, limits, CLI, HTTP, embedding)"
 cargo test --workspace --no-fail-fast
 

@@ -10,6 +10,8 @@
 //! - [`ops`]: the backup operations every face calls (create on a
 //!   consistent snapshot, restore with a journaled swap and rollback, list,
 //!   update, delete, verify, schedules, the timer's tick);
+//! - [`offsite`]: copies of the backups in S3-compatible storage, made by
+//!   the host, and fetching them back;
 //! - [`model`]: the host's types, shared by all of the above.
 //!
 //! See `docs/embedding.md` for loading the plugin inside another server.
@@ -17,6 +19,7 @@
 #[doc(hidden)]
 pub mod crash;
 pub mod model;
+pub mod offsite;
 pub mod ops;
 pub mod runtime;
 pub mod tenant;

@@ -37,6 +37,84 @@ pub struct BackupPage {
     pub amount: u64,
 }
 
+/// Where a backup's offsite copy stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum OffsiteState {
+    /// No offsite copy: none is configured, or the backup predates it.
+    None,
+    /// The copy is queued or being made (and retried after failures).
+    Pending,
+    /// The archive and its record are in the bucket.
+    Copied,
+    /// The copy failed as many times as allowed; it waits for a retry.
+    Failed,
+}
+
+/// A backup's offsite state and, while it is pending or failed, the last
+/// failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffsiteStatus {
+    /// Where the copy stands.
+    pub state: OffsiteState,
+    /// Why the last attempt failed, if one did.
+    pub reason: Option<String>,
+}
+
+impl OffsiteStatus {
+    /// No offsite copy.
+    pub fn none() -> Self {
+        OffsiteStatus { state: OffsiteState::None, reason: None }
+    }
+    /// Copied.
+    pub fn copied() -> Self {
+        OffsiteStatus { state: OffsiteState::Copied, reason: None }
+    }
+    /// Queued; `reason` is the last failure.
+    pub fn pending(reason: Option<String>) -> Self {
+        OffsiteStatus { state: OffsiteState::Pending, reason }
+    }
+    /// Given up; `reason` is the last failure.
+    pub fn failed(reason: Option<String>) -> Self {
+        OffsiteStatus { state: OffsiteState::Failed, reason }
+    }
+}
+
+/// A backup as the faces show it: the plugin's record plus what the host
+/// knows of its copies. Serializes as the record with three more fields:
+/// `offsite` (`none`, `pending`, `copied` or `failed`), `offsite_reason`
+/// and `local` (false when only the offsite copy exists).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ListedBackup {
+    /// The record.
+    #[serde(flatten)]
+    pub backup: Backup,
+    /// The offsite state.
+    pub offsite: OffsiteState,
+    /// Why the last offsite attempt failed.
+    pub offsite_reason: Option<String>,
+    /// Whether the archive is in `backups/`.
+    pub local: bool,
+}
+
+impl ListedBackup {
+    /// `backup` with its archive in `backups/` and offsite `status`.
+    pub fn new(backup: Backup, status: OffsiteStatus, local: bool) -> Self {
+        ListedBackup { backup, offsite: status.state, offsite_reason: status.reason, local }
+    }
+}
+
+/// A page of listed backups and the total that match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListedPage {
+    /// The backups on this page, newest first.
+    pub backups: Vec<ListedBackup>,
+    /// How many match in total.
+    pub amount: u64,
+}
+
 /// How an update treats a backup's expiry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExpiryChange {

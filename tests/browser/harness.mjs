@@ -48,16 +48,16 @@ function freePort() {
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 /**
- * Starts `kinesis-backup serve` on a new tenant folder and waits until it answers.
- * Returns { base, root, api, stop, output }.
+ * Starts `kinesis-backup serve` on a new tenant folder and waits until it answers; `args` are
+ * more options of `serve`, `env` more variables. Returns { base, root, api, stop, output }.
  */
-export async function startServer() {
+export async function startServer({ args = [], env = {} } = {}) {
   const bin = serverBinary();
   const root = await mkdtemp(path.join(tmpdir(), 'kinesis-browser-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(bin, ['serve', '--root', root, '--addr', `127.0.0.1:${port}`], {
-    env: { ...process.env, KINESIS_ROOT_PASSWORD: ROOT_PASSWORD, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+  const child = spawn(bin, ['serve', '--root', root, '--addr', `127.0.0.1:${port}`, ...args], {
+    env: { ...process.env, KINESIS_ROOT_PASSWORD: ROOT_PASSWORD, RUST_LOG: process.env.RUST_LOG ?? 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -93,6 +93,56 @@ export async function startServer() {
     await rm(root, { recursive: true, force: true });
   };
   return { base, root, api: new Api(base), stop, output: () => output };
+}
+
+/** The `s3s-fs` binary that tests/install_s3s.sh installed: on PATH, or in cargo's bin folder. */
+function s3sBinary() {
+  const candidates = (process.env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, 's3s-fs'));
+  const cargoHome = process.env.CARGO_HOME ?? path.join(process.env.HOME ?? '/root', '.cargo');
+  candidates.push(path.join(cargoHome, 'bin', 's3s-fs'));
+  const found = candidates.find((file) => existsSync(file));
+  if (!found) throw new Error('s3s-fs is not installed: run `bash tests/install_s3s.sh`');
+  return found;
+}
+
+/**
+ * An S3-compatible server (`s3s-fs`) for offsite copies, on a port chosen now but not started
+ * until `start()`, so that a test can begin with the storage unreachable. `env` holds the AWS_*
+ * variables that point the backup server at it; `stop()` ends it and removes its folder.
+ */
+export async function s3Server(bucket) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'kinesis-browser-s3-'));
+  await mkdir(path.join(dir, bucket));
+  const port = await freePort();
+  const keys = { id: 'browser-test-key', secret: 'browser-test-secret' };
+  let child = null;
+  const start = async () => {
+    child = spawn(s3sBinary(), ['--host', '127.0.0.1', '--port', String(port), '--access-key', keys.id,
+      '--secret-key', keys.secret, dir], { stdio: 'ignore' });
+    const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      try {
+        await fetch(`http://127.0.0.1:${port}/`);
+        return;
+      } catch {
+        await sleep(100);
+      }
+    }
+    throw new Error('s3s-fs did not start');
+  };
+  const stop = async () => {
+    if (child && child.exitCode === null) {
+      const gone = new Promise((resolve) => { child.once('exit', resolve); });
+      child.kill('SIGKILL');
+      await gone;
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  const env = {
+    AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: keys.id, AWS_SECRET_ACCESS_KEY: keys.secret,
+    AWS_REGION: 'us-east-1', AWS_ALLOW_HTTP: 'true',
+  };
+  return { dir, env, start, stop };
 }
 
 /** GET `pathname` at 127.0.0.1:`port` with the `Host` header `host`; resolves to the status. */

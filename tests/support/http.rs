@@ -51,16 +51,18 @@ impl Server {
 
     /// Starts a server on `root` with extra environment variables.
     pub fn start_with(root: &Path, env: &[(&str, &str)]) -> Server {
-        Server::launch(root, env, &[])
+        Server::launch(root, env, &[], &[])
     }
 
     /// Starts a server on `root` with extra command-line arguments (such as
     /// `--plugin FILE` or `--liveness 2`).
     pub fn start_with_args(root: &Path, args: &[&str]) -> Server {
-        Server::launch(root, &[], args)
+        Server::launch(root, &[], args, &[])
     }
 
-    fn launch(root: &Path, env: &[(&str, &str)], args: &[&str]) -> Server {
+    /// Starts a server on `root` with extra environment variables,
+    /// command-line arguments, and arguments of `serve` itself.
+    pub fn launch(root: &Path, env: &[(&str, &str)], args: &[&str], serve_args: &[&str]) -> Server {
         let log = root.with_file_name(format!(
             "{}-server-{}.log",
             root.file_name().and_then(|n| n.to_str()).unwrap_or("tenant"),
@@ -71,6 +73,7 @@ impl Server {
         command
             .args(args)
             .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(serve_args)
             .env("KINESIS_ROOT_PASSWORD", ROOT_PASSWORD)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())

@@ -1,6 +1,7 @@
 //! Why an operation failed, and the kind of each failure: the one thing
 //! the faces map, once each, to an HTTP status or an exit code.
 
+use crate::offsite::OffsiteError;
 use crate::runtime::CallError;
 use crate::tenant::TenantError;
 use crate::tenant::journal::JournalError;
@@ -19,6 +20,8 @@ pub enum ErrorKind {
     Unusable,
     /// The disk is full, or the tenant's quota is used up.
     DiskFull,
+    /// An upload is larger than allowed.
+    TooLarge,
     /// A fault the caller cannot fix.
     Internal,
 }
@@ -99,6 +102,24 @@ pub enum OpsError {
     /// Another file-system failure.
     #[error("{0}")]
     Io(String),
+    /// An offsite copy could not be made, read or used.
+    #[error(transparent)]
+    Offsite(#[from] OffsiteError),
+    /// An offsite operation was asked for without an offsite target.
+    #[error("no offsite target is configured for this tenant (serve --offsite s3://BUCKET/PREFIX)")]
+    NoOffsite,
+    /// An upload was not given an archive name.
+    #[error("{0}")]
+    ImportName(String),
+    /// An uploaded archive failed its checks; nothing was kept.
+    #[error("the uploaded archive was refused, nothing was kept: {0}")]
+    ImportRefused(String),
+    /// An upload passed its size limit; nothing was kept.
+    #[error("the upload is larger than the limit of {}; nothing was kept", size_in_words(*limit))]
+    TooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
 }
 
 impl OpsError {
@@ -123,6 +144,15 @@ impl OpsError {
             OpsError::DiskFull { .. } | OpsError::QuotaExceeded(_) => ErrorKind::DiskFull,
             OpsError::RestoreRefused { .. } | OpsError::RestoreRolledBack { .. } => ErrorKind::Unusable,
             OpsError::ArchiveMissing { .. } => ErrorKind::NotFound,
+            OpsError::Offsite(offsite) => match offsite {
+                OffsiteError::Config(_) => ErrorKind::BadInput,
+                OffsiteError::Missing(_) => ErrorKind::NotFound,
+                OffsiteError::Mismatch { .. } | OffsiteError::Crypto(_) => ErrorKind::Unusable,
+                OffsiteError::Remote(_) | OffsiteError::Local(_) => ErrorKind::Internal,
+            },
+            OpsError::NoOffsite | OpsError::ImportName(_) => ErrorKind::BadInput,
+            OpsError::ImportRefused(_) => ErrorKind::Unusable,
+            OpsError::TooLarge { .. } => ErrorKind::TooLarge,
             OpsError::Tenant(TenantError::Locked(_)) => ErrorKind::Busy,
             OpsError::Tenant(_)
             | OpsError::Snapshot(_)

@@ -10,6 +10,8 @@ mod activity;
 mod admission;
 mod engine;
 mod error;
+mod import;
+mod offsite;
 mod restore;
 mod snapshot;
 mod space;
@@ -18,6 +20,7 @@ pub use activity::{Activity, ActivityReport, Operation, OperationKind};
 pub use admission::{Admission, FairQueue, Turn};
 pub use engine::{DataEngine, NoDatabase, WritesPaused};
 pub use error::{ErrorKind, OpsError, size_in_words};
+pub use import::ImportStaging;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
@@ -28,11 +31,13 @@ use crate::model::{
     Backup, BackupPage, ExpiryChange, Schedule, ScheduleInput, SchedulePage, SchedulePatch, TickReport, VerifyReport,
     is_archive_name,
 };
+use crate::offsite::Offsite;
 use crate::runtime::{CallError, Clock, Invocation, ProgressFn, Runtime, SystemClock};
 use crate::tenant::leftovers::Before;
 use crate::tenant::safe_files::{OpenedFile, SafeOpenError, open_regular};
 use crate::tenant::tree_copy::tree_size;
 use crate::tenant::{Tenant, TenantDirs};
+use offsite::Change;
 use snapshot::Snapshot;
 
 /// Most ids one [`Backups::delete_many`] takes.
@@ -52,6 +57,7 @@ pub struct Backups {
     clock: Arc<dyn Clock>,
     long_running: Mutex<()>,
     snapshots: AtomicU64,
+    offsite: Option<Offsite>,
     activity: Arc<Activity>,
 }
 
@@ -93,6 +99,7 @@ impl Backups {
             clock: Arc::new(SystemClock),
             long_running: Mutex::new(()),
             snapshots: AtomicU64::new(0),
+            offsite: None,
             activity,
         }
     }
@@ -227,6 +234,7 @@ impl Backups {
     ) -> Result<Backup, OpsError> {
         let _running = self.begin_long()?;
         self.check_quota()?;
+        self.adopt_newest_remote()?;
         let started = std::time::Instant::now();
         let tracked = self.activity.start(OperationKind::Create, None);
         let made =
@@ -234,6 +242,7 @@ impl Backups {
         tracked.finish(&made, made.as_ref().ok().map(|b| b.id), true);
         let backup = made?;
         tracing::info!("created backup {} in {} ms: {} bytes", backup.name, started.elapsed().as_millis(), backup.size);
+        self.offsite_after(Change::Created(&backup));
         Ok(backup)
     }
 
@@ -249,12 +258,22 @@ impl Backups {
 
     /// Changes a backup's description and expiry.
     pub fn update(&self, id: u64, description: Option<&str>, expiry: ExpiryChange) -> Result<Backup, OpsError> {
-        self.activity.change(Ok(self.runtime.update(&self.live(), id, description, expiry)?))
+        let backup = self.runtime.update(&self.live(), id, description, expiry)?;
+        self.offsite_after(Change::Updated(&backup));
+        self.activity.change(Ok(backup))
     }
 
-    /// Deletes a backup and its archive.
+    /// Deletes a backup and its archive, and its offsite copy.
     pub fn delete(&self, id: u64) -> Result<(), OpsError> {
-        self.activity.change(Ok(self.runtime.delete(&self.live(), id)?))
+        let deleted = match self.runtime.delete(&self.live(), id) {
+            Ok(()) => {
+                self.offsite_after(Change::Deleted(id));
+                Ok(())
+            }
+            Err(CallError::NotFound(_)) if self.delete_remote_only(id) => Ok(()),
+            Err(err) => Err(err.into()),
+        };
+        self.activity.change(deleted)
     }
 
     /// Deletes several backups (each id once); reports each.
@@ -272,6 +291,7 @@ impl Backups {
 
     /// Re-reads a backup's archive and checks it.
     pub fn verify(&self, id: u64, progress: Option<ProgressFn>) -> Result<VerifyReport, OpsError> {
+        self.ensure_local(id)?;
         let size = self.get(id)?.size;
         let _turn = self.turn();
         let tracked = self.activity.start(OperationKind::Verify, Some(id));
@@ -299,6 +319,7 @@ impl Backups {
     /// comes from the record and must have the archive shape; the file is
     /// opened without following links.
     pub fn open_archive(&self, id: u64) -> Result<(Backup, OpenedFile), OpsError> {
+        self.ensure_local(id)?;
         let backup = self.get(id)?;
         if !is_archive_name(&backup.name, backup.id) {
             return Err(OpsError::Io(format!(
@@ -343,6 +364,7 @@ impl Backups {
     pub fn tick(&self, now: DateTime<Utc>) -> Result<Option<TickReport>, OpsError> {
         if !self.any_due(now)? {
             let report = self.runtime.schedule_tick(&self.live(), now)?;
+            self.offsite_after(Change::Ticked(&report));
             if !report.expired.is_empty() {
                 self.activity.changed();
             }
@@ -351,11 +373,16 @@ impl Backups {
         let Ok(_running) = self.begin_long() else {
             return Ok(None);
         };
+        if let Err(err) = self.adopt_newest_remote() {
+            tracing::warn!("the newest offsite backup could not be fetched before the schedule runs: {err}");
+        }
         let tracked = self.activity.start(OperationKind::Scheduled, None);
         let ticked = self.on_snapshot(tracked.progress(None), |runtime, inv| runtime.schedule_tick(inv, now));
         let made = ticked.as_ref().ok().and_then(|report| report.created.first().map(|b| b.id));
         tracked.finish(&ticked, made, true);
-        ticked.map(Some)
+        let report = ticked?;
+        self.offsite_after(Change::Ticked(&report));
+        Ok(Some(report))
     }
 
     /// Whether an enabled schedule is due at `now`.

@@ -32,6 +32,7 @@ impl Backups {
 
     /// The restore itself, with the tenant's backup-or-restore slot held.
     fn restore_running(&self, id: u64, progress: Option<ProgressFn>) -> Result<RestoreReport, OpsError> {
+        self.ensure_local(id)?;
         let started = Instant::now();
         let dirs = self.tenant.dirs();
         let restore_dirs = self.tenant.work().restore();

@@ -1,7 +1,8 @@
 //! What a host operator sets for one tenant under `serve --tenants`: its
-//! own plugin file, quotas and limits. Kept in `ROOT/.kinesis/hosting.json`,
-//! outside the four folders a plugin sees and outside every backup, so a
-//! tenant can neither read nor restore its way around it. Every field is
+//! own plugin file, quotas and limits, and its offsite target and keys.
+//! Kept in `ROOT/.kinesis/hosting.json`, outside the four folders a plugin
+//! sees and outside every backup, so a tenant can neither read nor restore
+//! its way around it. Every field is
 //! optional; a missing one takes the host-wide default.
 
 use std::path::{Path, PathBuf};
@@ -29,6 +30,16 @@ pub struct HostingSettings {
     /// Seconds a long plugin call may go without a progress report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub liveness_seconds: Option<u64>,
+    /// Offsite copies to `s3://BUCKET/PREFIX` instead of the host's target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offsite: Option<String>,
+    /// An age X25519 recipient (`age1…`) the tenant's offsite copies are
+    /// encrypted to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offsite_recipient: Option<String>,
+    /// The age identity file that decrypts the tenant's fetched copies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offsite_identity: Option<PathBuf>,
 }
 
 /// Why the hosting settings could not be read or written.
@@ -55,6 +66,16 @@ pub enum HostingError {
 }
 
 impl HostingSettings {
+    /// The tenant's own offsite settings (each `None` takes the host's).
+    pub fn offsite_settings(&self) -> crate::offsite::OffsiteSettings {
+        crate::offsite::OffsiteSettings {
+            url: self.offsite.clone(),
+            recipient: self.offsite_recipient.clone(),
+            identity: self.offsite_identity.clone(),
+            ..Default::default()
+        }
+    }
+
     /// The settings in `file`; the defaults when it does not exist.
     pub fn load(file: &Path) -> Result<HostingSettings, HostingError> {
         match std::fs::read(file) {

@@ -13,6 +13,10 @@ const WORK_DIR: &str = ".kinesis";
 pub(crate) const SNAPSHOT_PREFIX: &str = "snapshot-";
 /// The restore working folder inside the work folder.
 const RESTORE_DIR: &str = "restore";
+/// Prefix of the folders an upload is checked in (`import-<pid>-<n>`).
+pub(crate) const IMPORT_PREFIX: &str = "import-";
+/// The folder remote copies are fetched into inside the work folder.
+const OFFSITE_SCRATCH_DIR: &str = "offsite";
 
 /// The folders and files of one tenant, as the runtime hands them to the
 /// plugin.
@@ -103,24 +107,51 @@ impl WorkDirs {
         self.root.join("hosting.json")
     }
 
+    /// The state of the tenant's offsite copies: queued work and the
+    /// records known in the bucket.
+    pub fn offsite_state(&self) -> PathBuf {
+        self.root.join("offsite.json")
+    }
+
+    /// Where remote copies are fetched to before they are checked and moved
+    /// into `backups/`.
+    pub fn offsite_scratch(&self) -> PathBuf {
+        self.root.join(OFFSITE_SCRATCH_DIR)
+    }
+
+    /// A new folder for checking an uploaded archive: `import-<pid>-<n>`.
+    pub fn import(&self, n: u64) -> PathBuf {
+        self.root.join(format!("{IMPORT_PREFIX}{}-{n}", std::process::id()))
+    }
+
     /// The note of the `backups/` folder taken before a long plugin call.
     pub fn plugin_call_note(&self) -> PathBuf {
         self.root.join("plugin-call.json")
     }
 
     /// Whether an earlier process left something to settle: a restore, the
-    /// note of a plugin call, or a snapshot.
+    /// note of a plugin call, a snapshot or an upload being checked. (The
+    /// fetch folder stays between fetches and is emptied by any writer.)
     pub fn needs_settling(&self) -> bool {
         self.restore().root.exists()
             || self.plugin_call_note().exists()
             || std::fs::read_dir(&self.root).is_ok_and(|entries| {
-                entries.flatten().any(|e| e.file_name().to_str().is_some_and(Self::is_snapshot_name))
+                entries.flatten().any(|e| {
+                    e.file_name().to_str().is_some_and(|n| Self::is_scratch_name(n) && n != OFFSITE_SCRATCH_DIR)
+                })
             })
     }
 
     /// Whether `name` (an entry of the work folder) is a snapshot folder.
     pub fn is_snapshot_name(name: &str) -> bool {
         name.starts_with(SNAPSHOT_PREFIX)
+    }
+
+    /// Whether `name` (an entry of the work folder) is scratch space an
+    /// earlier process may have left: a snapshot, an upload being checked,
+    /// or remote copies being fetched.
+    pub fn is_scratch_name(name: &str) -> bool {
+        Self::is_snapshot_name(name) || name.starts_with(IMPORT_PREFIX) || name == OFFSITE_SCRATCH_DIR
     }
 
     /// The folder of the restore in progress: `new/` (what the plugin

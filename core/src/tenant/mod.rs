@@ -123,17 +123,20 @@ impl Tenant {
         Ok(recovery)
     }
 
-    /// Removes snapshot folders an earlier run left behind.
+    /// Removes the snapshots, uploads being checked and fetches an earlier
+    /// run left behind.
     fn remove_stale_snapshots(&self) {
         let Ok(entries) = std::fs::read_dir(&self.work.root) else { return };
         for entry in entries.flatten() {
-            let is_snapshot = entry.file_name().to_str().is_some_and(WorkDirs::is_snapshot_name);
-            if is_snapshot && entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+            let is_scratch = entry.file_name().to_str().is_some_and(WorkDirs::is_scratch_name);
+            if is_scratch && entry.file_type().is_ok_and(|kind| kind.is_dir()) {
                 match std::fs::remove_dir_all(entry.path()) {
                     Ok(()) => {
-                        tracing::info!(path = %entry.path().display(), "removed a snapshot left by an earlier run")
+                        tracing::info!(path = %entry.path().display(), "removed scratch space left by an earlier run")
                     }
-                    Err(err) => tracing::warn!(path = %entry.path().display(), "cannot remove an old snapshot: {err}"),
+                    Err(err) => {
+                        tracing::warn!(path = %entry.path().display(), "cannot remove old scratch space: {err}")
+                    }
                 }
             }
         }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::{Record, User};
-use kinesis_backup_core::model::{Backup, RestoreReport, Schedule, VerifyReport};
+use kinesis_backup_core::model::{ListedBackup, RestoreReport, Schedule, VerifyReport};
 use kinesis_backup_core::ops::ActivityReport;
 
 /// Declares answer types: `status`, `message` and the given payload fields.
@@ -43,13 +43,13 @@ answers! {
     }
     /// One backup.
     BackupAnswer {
-        /// The backup.
-        backup: Backup,
+        /// The backup, with where its copies are.
+        backup: ListedBackup,
     }
     /// `GET /backup/fetch`.
     BackupsAnswer {
         /// The page of backups, newest first.
-        backups: Vec<Backup>,
+        backups: Vec<ListedBackup>,
         /// How many backups match in all pages.
         amount: u64,
     }

@@ -1,5 +1,7 @@
 //! `/backup/...`: create, list, read, change, restore, delete, download and
-//! verify backups. Every endpoint needs a ROOT caller whose id is `uid`.
+//! verify backups, and retry their offsite copies. Every endpoint needs a
+//! ROOT caller whose id is `uid`. Backups are answered with their offsite
+//! state (`offsite`, `offsite_reason`, `local`).
 
 use axum::body::Body;
 use axum::extract::State;
@@ -65,7 +67,8 @@ pub async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body)
     caller.root(body.uid)?;
     let expiry = body.backup.expiry.as_deref().map(|text| parse_time("backup.expiry", text)).transpose()?;
     let description = body.backup.description.unwrap_or_default();
-    let backup = state.ops(move |backups| backups.create(&description, expiry, None)).await?;
+    let backup =
+        state.ops(move |backups| backups.create(&description, expiry, None).map(|b| backups.listed(b))).await?;
     Ok(Reply::ok("Backup created").with("backup", backup))
 }
 
@@ -79,7 +82,7 @@ pub async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body)
     ))]
 pub async fn fetch(State(state): State<AppState>, caller: Caller, ApiQuery(page): ApiQuery<Page>) -> ApiResult {
     caller.root(page.uid)?;
-    let found = state.ops(move |backups| backups.list(page.filter.as_deref(), page.limit, page.offset)).await?;
+    let found = state.ops(move |backups| backups.list_listed(page.filter.as_deref(), page.limit, page.offset)).await?;
     Ok(Reply::ok("Backups fetched").with("backups", found.backups).with("amount", found.amount))
 }
 
@@ -94,7 +97,7 @@ pub async fn fetch(State(state): State<AppState>, caller: Caller, ApiQuery(page)
     ))]
 pub async fn fetch_one(State(state): State<AppState>, caller: Caller, ApiQuery(query): ApiQuery<UidId>) -> ApiResult {
     caller.root(query.uid)?;
-    let backup = state.ops(move |backups| backups.get(query.id)).await?;
+    let backup = state.ops(move |backups| backups.get_listed(query.id)).await?;
     Ok(Reply::ok("Backup fetched").with("backup", backup))
 }
 
@@ -126,7 +129,11 @@ pub async fn update_description(
     ApiJson(body): ApiJson<DescriptionBody>,
 ) -> ApiResult {
     caller.root(body.uid)?;
-    let backup = state.ops(move |backups| backups.update(body.id, Some(&body.description), ExpiryChange::Keep)).await?;
+    let backup = state
+        .ops(move |backups| {
+            backups.update(body.id, Some(&body.description), ExpiryChange::Keep).map(|b| backups.listed(b))
+        })
+        .await?;
     Ok(Reply::ok("Backup description updated").with("backup", backup))
 }
 
@@ -170,7 +177,7 @@ pub async fn update_expiry(
         Some(None) => ExpiryChange::Clear,
         Some(Some(text)) => ExpiryChange::Set(parse_time("expiry", &text)?),
     };
-    let backup = state.ops(move |backups| backups.update(body.id, None, change)).await?;
+    let backup = state.ops(move |backups| backups.update(body.id, None, change).map(|b| backups.listed(b))).await?;
     Ok(Reply::ok("Backup expiry updated").with("backup", backup))
 }
 
@@ -298,4 +305,34 @@ pub async fn verify(State(state): State<AppState>, caller: Caller, ApiQuery(quer
     let report = state.ops(move |backups| backups.verify(query.id, None)).await?;
     let message = if report.ok { "The backup is intact" } else { "The backup is damaged" };
     Ok(Reply::ok(message).with("verify", report))
+}
+
+/// Body of `POST /backup/offsite/retry`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryBody {
+    /// The caller's user id.
+    uid: u64,
+    /// The backup to copy offsite again.
+    id: u64,
+}
+
+/// `POST /backup/offsite/retry`: copy a backup offsite again now.
+#[utoipa::path(post, path = "/backup/offsite/retry", tag = "backups", request_body = RetryBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The copy is queued", body = BackupAnswer),
+        (status = 400, description = "A bad body, or no offsite target is configured", body = Message),
+        (status = 401, description = "Not signed in", body = Message),
+        (status = 403, description = "Not ROOT, or `uid` is not the caller", body = Message),
+        (status = 404, description = "No backup with that id", body = Message),
+    ))]
+pub async fn offsite_retry(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<RetryBody>,
+) -> ApiResult {
+    caller.root(body.uid)?;
+    let backup = state.ops(move |backups| backups.offsite_retry(body.id)).await?;
+    Ok(Reply::ok(format!("Offsite copy of backup {} queued", body.id)).with("backup", backup))
 }

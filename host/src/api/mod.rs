@@ -9,6 +9,7 @@ pub mod files;
 pub mod openapi;
 pub mod reference;
 pub mod schedule;
+pub mod upload;
 pub mod user;
 
 use axum::Router;
@@ -35,6 +36,8 @@ pub fn router() -> Router<AppState> {
         .route("/backup/delete/bulk", post(backup::delete_bulk))
         .route("/backup/download", get(backup::download))
         .route("/backup/verify", get(backup::verify))
+        .route("/backup/upload", post(upload::upload).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/backup/offsite/retry", post(backup::offsite_retry))
         .route("/backup/activity", get(activity::activity))
         .route("/backup/schedule/create", post(schedule::create))
         .route("/backup/schedule/fetch", get(schedule::fetch))

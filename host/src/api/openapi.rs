@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{activity, backup, data, files, schedule, user};
+use super::{activity, backup, data, files, schedule, upload, user};
 
 /// The API's OpenAPI document.
 #[derive(OpenApi)]
@@ -36,6 +36,8 @@ use super::{activity, backup, data, files, schedule, user};
         backup::delete_bulk,
         backup::download,
         backup::verify,
+        upload::upload,
+        backup::offsite_retry,
         activity::activity,
         schedule::create,
         schedule::fetch,

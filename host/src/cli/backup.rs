@@ -1,7 +1,7 @@
-//! `kinesis-backup backup …`: create, list, get, update, restore, delete and
-//! verify backups.
+//! `kinesis-backup backup …`: create, list, get, update, restore, delete,
+//! verify and import backups, and retry their offsite copies.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
@@ -11,7 +11,6 @@ use super::output::{self, Output, json};
 use super::progress::Progress;
 use super::{CliError, parse_rfc3339, session};
 use kinesis_backup_core::model::ExpiryChange;
-use kinesis_backup_core::runtime::{PluginSource, RuntimeOptions};
 use kinesis_backup_core::tenant::Access;
 
 /// The backup commands.
@@ -72,6 +71,24 @@ pub enum BackupCommand {
         /// The backup's id.
         id: u64,
     },
+    /// Add an archive kept elsewhere (a download, another machine's) back to
+    /// the backups, under its own name, after checking it completely.
+    Import {
+        /// The archive file.
+        file: PathBuf,
+        /// Its archive name `backup-YYYYMMDD_HHMM_ID.tar.gz`; default: the file's name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Free text to find the backup by later; default: its offsite record's, else `uploaded`.
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Copy a backup offsite again (after a failed copy, or one made before
+    /// `--offsite` was given).
+    RetryOffsite {
+        /// The backup's id.
+        id: u64,
+    },
 }
 
 impl BackupCommand {
@@ -87,36 +104,44 @@ impl BackupCommand {
 pub(crate) fn run(
     command: BackupCommand,
     root: &Path,
-    plugin: (PluginSource, RuntimeOptions),
+    setup: session::Setup,
     json_output: bool,
 ) -> Result<ExitCode, CliError> {
     if let BackupCommand::Update { description: None, expiry: None, no_expiry: false, .. } = command {
         return Err(CliError::Usage("nothing to update: give --description, --expiry or --no-expiry".to_string()));
     }
-    let backups = session::open(root, plugin, command.access())?;
+    let backups = session::open(root, setup, command.access())?;
     let out = Output { json: json_output };
     match command {
         BackupCommand::Create { description, expiry } => {
             let progress = Progress::start("Backing up");
             let backup = backups.create(&description, expiry, progress.callback())?;
             drop(progress);
-            let message = format!("Created backup {} ({}, {})", backup.id, backup.name, output::size(backup.size));
+            session::finish_offsite(&backups);
+            let backup = backups.listed(backup);
+            let message = format!(
+                "Created backup {} ({}, {}; offsite: {})",
+                backup.backup.id,
+                backup.backup.name,
+                output::size(backup.backup.size),
+                output::offsite(&backup)
+            );
             out.emit(&message, &[("backup", json(&backup))], |m| format!("{m}."));
         }
         BackupCommand::List { filter, limit, offset } => {
-            let page = backups.list(filter.as_deref(), limit, offset)?;
+            let page = backups.list_listed(filter.as_deref(), limit, offset)?;
             let footer = output::page_footer(page.backups.len(), offset, page.amount, "backups");
             out.emit(&footer, &[("backups", json(&page.backups)), ("amount", json(&page.amount))], |m| {
                 if page.backups.is_empty() {
                     m.to_string()
                 } else {
-                    format!("{}\n{m}", output::backup_table(&page.backups))
+                    format!("{}\n{m}", output::listed_table(&page.backups))
                 }
             });
         }
         BackupCommand::Get { id } => {
-            let backup = backups.get(id)?;
-            out.emit("Backup fetched", &[("backup", json(&backup))], |_| output::backup_details(&backup));
+            let backup = backups.get_listed(id)?;
+            out.emit("Backup fetched", &[("backup", json(&backup))], |_| output::listed_details(&backup));
         }
         BackupCommand::Update { id, description, expiry, no_expiry } => {
             let change = match (expiry, no_expiry) {
@@ -124,14 +149,12 @@ pub(crate) fn run(
                 (None, true) => ExpiryChange::Clear,
                 (None, false) => ExpiryChange::Keep,
             };
-            let backup = backups.update(id, description.as_deref(), change)?;
-            let message = format!("Updated backup {}", backup.id);
-            out.emit(&message, &[("backup", json(&backup))], |m| {
-                format!(
-                    "{m}: description \"{}\", expires {}.",
-                    backup.description,
-                    output::opt_time(backup.expiry, "never")
-                )
+            let updated = backups.update(id, description.as_deref(), change)?;
+            session::finish_offsite(&backups);
+            let message = format!("Updated backup {}", updated.id);
+            let (shown, expiry) = (updated.description.clone(), updated.expiry);
+            out.emit(&message, &[("backup", json(&backups.listed(updated)))], |m| {
+                format!("{m}: description \"{shown}\", expires {}.", output::opt_time(expiry, "never"))
             });
         }
         BackupCommand::Restore { id } => {
@@ -144,6 +167,7 @@ pub(crate) fn run(
         }
         BackupCommand::Delete { id } => {
             backups.delete(id)?;
+            session::finish_offsite(&backups);
             out.emit(&format!("Deleted backup {id}"), &[], |m| format!("{m}."));
         }
         BackupCommand::Verify { id } => {
@@ -170,6 +194,31 @@ pub(crate) fn run(
             if !report.ok {
                 return Err(CliError::Damaged(report.id));
             }
+        }
+        BackupCommand::Import { file, name, description } => {
+            let mut reader = std::fs::File::open(&file)
+                .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
+            let name = name.unwrap_or_else(|| file.file_name().unwrap_or_default().to_string_lossy().into_owned());
+            let progress = Progress::start("Checking the archive");
+            let backup = backups.import_from(&mut reader, None, &name, description.as_deref())?;
+            drop(progress);
+            session::finish_offsite(&backups);
+            let backup = backups.listed(backup);
+            let message = format!(
+                "Imported {} as backup {} ({}, {})",
+                file.display(),
+                backup.backup.id,
+                backup.backup.name,
+                output::size(backup.backup.size)
+            );
+            out.emit(&message, &[("backup", json(&backup))], |m| format!("{m}."));
+        }
+        BackupCommand::RetryOffsite { id } => {
+            backups.offsite_retry(id)?;
+            session::finish_offsite(&backups);
+            let backup = backups.get_listed(id)?;
+            let message = format!("Backup {id} offsite: {}", output::offsite(&backup));
+            out.emit(&message, &[("backup", json(&backup))], |m| format!("{m}."));
         }
     }
     Ok(ExitCode::SUCCESS)

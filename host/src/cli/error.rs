@@ -46,7 +46,12 @@ pub enum CliError {
 pub fn exit_code_of(kind: ErrorKind) -> u8 {
     match kind {
         ErrorKind::BadInput => 2,
-        ErrorKind::NotFound | ErrorKind::Busy | ErrorKind::Unusable | ErrorKind::DiskFull | ErrorKind::Internal => 1,
+        ErrorKind::NotFound
+        | ErrorKind::Busy
+        | ErrorKind::Unusable
+        | ErrorKind::DiskFull
+        | ErrorKind::TooLarge
+        | ErrorKind::Internal => 1,
     }
 }
 

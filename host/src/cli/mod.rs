@@ -7,6 +7,7 @@
 
 mod backup;
 mod error;
+mod offsite;
 mod output;
 mod plugin;
 mod progress;
@@ -21,6 +22,7 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
 pub use error::CliError;
+pub use offsite::OffsiteArgs;
 
 use crate::server::{OpenError, ServeError};
 use kinesis_backup_core::runtime::{PluginSource, RuntimeOptions};
@@ -48,6 +50,9 @@ pub struct Cli {
     /// Under multi-tenant hosting each counts against `--max-running`.
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
     pub jobs: Option<u32>,
+    /// Offsite copies of the backups.
+    #[command(flatten)]
+    pub offsite: OffsiteArgs,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -129,15 +134,22 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let plugin = cli.plugin_source();
     let options = cli.runtime_options();
+    let offsite = || cli.offsite.config_for_root(&cli.root);
     match cli.command {
-        Command::Backup(command) => backup::run(command, &cli.root, (plugin, options), cli.json),
-        Command::Schedule(command) => schedule::run(command, &cli.root, (plugin, options), cli.json),
-        Command::Tenant(command) => tenant::run(command, cli.plugin.as_deref(), cli.json),
+        Command::Backup(command) => backup::run(command, &cli.root, (plugin, options, offsite()?), cli.json),
+        Command::Schedule(command) => schedule::run(command, &cli.root, (plugin, options, offsite()?), cli.json),
+        Command::Tenant(command) => tenant::run(command, cli.plugin.as_deref(), &cli.offsite, cli.json),
         Command::Plugin(command) => plugin::run(command, cli.json),
         Command::Serve(args) => {
-            crate::server::run(cli.root, plugin, options, args).map(|()| ExitCode::SUCCESS).map_err(|err| match err {
-                ServeError::Open(OpenError::Plugin(load)) => CliError::Load(load),
-                other => CliError::Serve(other.to_string()),
+            let offsite = match args.tenants {
+                Some(_) => crate::server::ServeOffsite::Hosted(cli.offsite.settings()),
+                None => crate::server::ServeOffsite::Root(offsite()?),
+            };
+            crate::server::run(cli.root, plugin, options, args, offsite).map(|()| ExitCode::SUCCESS).map_err(|err| {
+                match err {
+                    ServeError::Open(OpenError::Plugin(load)) => CliError::Load(load),
+                    other => CliError::Serve(other.to_string()),
+                }
             })
         }
     }

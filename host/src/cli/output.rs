@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use kinesis_backup_core::model::{Backup, Schedule};
+use kinesis_backup_core::model::{Backup, ListedBackup, OffsiteState, Schedule};
 
 /// Where a command's result goes.
 #[derive(Debug, Clone, Copy)]
@@ -98,9 +98,52 @@ pub(crate) fn backup_table(backups: &[Backup]) -> String {
     table(&["ID", "NAME", "CREATED", "SIZE", "EXPIRES", "DESCRIPTION"], &rows)
 }
 
-/// One backup, field by field.
-pub(crate) fn backup_details(b: &Backup) -> String {
-    let rows = vec![
+/// The backups with where their copies are, as a table.
+pub(crate) fn listed_table(backups: &[ListedBackup]) -> String {
+    let rows: Vec<Vec<String>> = backups
+        .iter()
+        .map(|listed| {
+            let b = &listed.backup;
+            vec![
+                b.id.to_string(),
+                b.name.clone(),
+                time(b.created_at),
+                size(b.size),
+                opt_time(b.expiry, "never"),
+                offsite(listed),
+                b.description.clone(),
+            ]
+        })
+        .collect();
+    table(&["ID", "NAME", "CREATED", "SIZE", "EXPIRES", "OFFSITE", "DESCRIPTION"], &rows)
+}
+
+/// Where a backup's copies are: `copied`, `pending`, `failed`, `-`, with
+/// `(remote only)` when `backups/` lacks it.
+pub(crate) fn offsite(listed: &ListedBackup) -> String {
+    let state = match listed.offsite {
+        OffsiteState::None => "-",
+        OffsiteState::Pending => "pending",
+        OffsiteState::Copied => "copied",
+        OffsiteState::Failed => "failed",
+    };
+    if listed.local { state.to_owned() } else { format!("{state} (remote only)") }
+}
+
+/// One backup with its copies, field by field.
+pub(crate) fn listed_details(listed: &ListedBackup) -> String {
+    let mut rows = backup_rows(&listed.backup);
+    let mut copies = offsite(listed);
+    if let Some(reason) = &listed.offsite_reason {
+        copies.push_str(&format!(" ({reason})"));
+    }
+    rows.push(vec!["offsite".to_string(), copies]);
+    table(&["FIELD", "VALUE"], &rows)
+}
+
+/// The fields of one backup.
+fn backup_rows(b: &Backup) -> Vec<Vec<String>> {
+    vec![
         vec!["id".to_string(), b.id.to_string()],
         vec!["name".to_string(), b.name.clone()],
         vec!["created".to_string(), time(b.created_at)],
@@ -109,8 +152,7 @@ pub(crate) fn backup_details(b: &Backup) -> String {
         vec!["description".to_string(), b.description.clone()],
         vec!["sha256".to_string(), b.sha256.clone()],
         vec!["schedule".to_string(), b.schedule_id.map(|id| id.to_string()).unwrap_or_else(|| "none (manual)".into())],
-    ];
-    table(&["FIELD", "VALUE"], &rows)
+    ]
 }
 
 /// The schedules as a table.

@@ -12,7 +12,6 @@ use super::progress::Progress;
 use super::{CliError, parse_rfc3339, session};
 use kinesis_backup_core::model::{HoursChange, Schedule, ScheduleInput, SchedulePatch};
 use kinesis_backup_core::ops::OpsError;
-use kinesis_backup_core::runtime::{PluginSource, RuntimeOptions};
 use kinesis_backup_core::tenant::Access;
 
 /// The schedule commands.
@@ -92,11 +91,11 @@ fn confirmation(verb: &str, schedule: &Schedule) -> String {
 pub(crate) fn run(
     command: ScheduleCommand,
     root: &Path,
-    plugin: (PluginSource, RuntimeOptions),
+    setup: session::Setup,
     json_output: bool,
 ) -> Result<ExitCode, CliError> {
     let access = if matches!(command, ScheduleCommand::List { .. }) { Access::Read } else { Access::Write };
-    let backups = session::open(root, plugin, access)?;
+    let backups = session::open(root, setup, access)?;
     let out = Output { json: json_output };
     match command {
         ScheduleCommand::Create { name, cron, expiry_hours, disabled } => {
@@ -144,6 +143,7 @@ pub(crate) fn run(
             let progress = Progress::start("Running due schedules");
             let report = backups.tick(at)?.ok_or(OpsError::Busy)?;
             drop(progress);
+            session::finish_offsite(&backups);
             let message = format!(
                 "Tick at {}: {} backup(s) created, {} expired backup(s) removed, {} schedule(s) failed",
                 output::time(at),

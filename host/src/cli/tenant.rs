@@ -2,7 +2,8 @@
 //! tenants that `serve --tenants DIR` serves. Each tenant is a subfolder of
 //! `DIR` named by a DNS label, with its own `.env` and token secret,
 //! database and ROOT user; its plugin, quotas and limits are kept in its
-//! `.kinesis/hosting.json`. A running server picks up every change.
+//! `.kinesis/hosting.json`, with its own offsite target when the global
+//! `--offsite` options are given. A running server picks up every change.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -16,7 +17,7 @@ use kinesis_backup_core::tenant::{Access, LockError, TenantLock, WorkDirs};
 use serde::Serialize;
 
 use super::output::{self, Output, json};
-use super::{CliError, session};
+use super::{CliError, OffsiteArgs, session};
 use crate::auth::first_start::{self, ROOT_USERNAME};
 use crate::server::app::ServedTenant;
 
@@ -56,6 +57,9 @@ pub enum TenantCommand {
         /// Remove the tenant's quotas (the server's defaults apply).
         #[arg(long, conflicts_with_all = ["quota_bytes", "quota_backups"])]
         default_quotas: bool,
+        /// Remove the tenant's own offsite settings (the server's apply).
+        #[arg(long)]
+        default_offsite: bool,
     },
     /// Delete a tenant and everything in its folder, backups included
     /// (refused while a server or command has it open).
@@ -104,6 +108,22 @@ impl SettingsArgs {
     }
 }
 
+/// Applies the global offsite options given, checked, as the tenant's own.
+fn apply_offsite(offsite: &OffsiteArgs, settings: &mut HostingSettings) -> Result<(), CliError> {
+    let given = offsite.settings();
+    let merged = settings.offsite_settings().overridden_by(&given);
+    if merged.url.is_some() {
+        // Refused now, not at the tenant's first request.
+        merged.config_for("check").map_err(|err| CliError::Usage(err.to_string()))?;
+    } else if given.recipient.is_some() || given.identity.is_some() {
+        return Err(CliError::Usage("--offsite-recipient and --offsite-identity need --offsite".into()));
+    }
+    settings.offsite = merged.url;
+    settings.offsite_recipient = merged.recipient;
+    settings.offsite_identity = merged.identity.map(|file| std::path::absolute(&file).unwrap_or(file));
+    Ok(())
+}
+
 /// One line of `tenant list`.
 #[derive(Debug, Serialize)]
 struct TenantLine {
@@ -141,7 +161,12 @@ fn existing(tenants: &Path, name: &str) -> Result<PathBuf, CliError> {
 /// Runs a tenant command.
 /// Runs a tenant command; `plugin` is the command line's `--plugin`, the
 /// tenant's own plugin for `create` and `update`.
-pub(crate) fn run(command: TenantCommand, plugin: Option<&Path>, json_output: bool) -> Result<ExitCode, CliError> {
+pub(crate) fn run(
+    command: TenantCommand,
+    plugin: Option<&Path>,
+    offsite: &OffsiteArgs,
+    json_output: bool,
+) -> Result<ExitCode, CliError> {
     let out = Output { json: json_output };
     match command {
         TenantCommand::Create { name, tenants, settings } => {
@@ -152,6 +177,7 @@ pub(crate) fn run(command: TenantCommand, plugin: Option<&Path>, json_output: bo
             first_start::check_password_from_env().map_err(|e| CliError::Usage(e.to_string()))?;
             let mut hosting = HostingSettings::default();
             settings.apply(plugin, &mut hosting)?;
+            apply_offsite(offsite, &mut hosting)?;
             let ServedTenant { tenant, seeded, .. } =
                 ServedTenant::open(&root).map_err(|e| CliError::Setup(e.to_string()))?;
             hosting.save(&tenant.work().hosting_settings())?;
@@ -188,7 +214,7 @@ pub(crate) fn run(command: TenantCommand, plugin: Option<&Path>, json_output: bo
                 format!("{text}{m}")
             });
         }
-        TenantCommand::Update { name, tenants, settings, default_plugin, default_quotas } => {
+        TenantCommand::Update { name, tenants, settings, default_plugin, default_quotas, default_offsite } => {
             let root = existing(&tenants, &name)?;
             let file = WorkDirs::for_root(&root).hosting_settings();
             let mut hosting = HostingSettings::load(&file)?;
@@ -202,7 +228,13 @@ pub(crate) fn run(command: TenantCommand, plugin: Option<&Path>, json_output: bo
                 hosting.quota_bytes = None;
                 hosting.quota_backups = None;
             }
+            if default_offsite {
+                hosting.offsite = None;
+                hosting.offsite_recipient = None;
+                hosting.offsite_identity = None;
+            }
             settings.apply(plugin, &mut hosting)?;
+            apply_offsite(offsite, &mut hosting)?;
             hosting.save(&file)?;
             out.emit(&format!("Updated tenant {name}"), &[("settings", json(&hosting))], |m| {
                 format!("{m}; a running server applies it when the tenant is next opened.")

@@ -106,6 +106,7 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
         ErrorKind::Busy => StatusCode::CONFLICT,
         ErrorKind::Unusable => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorKind::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
+        ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -163,6 +164,9 @@ mod tests {
             (OpsError::from(CallError::CorruptArchive("flipped byte".into())), 422),
             (OpsError::DiskFull { place: "backups/".into(), need: "1 MiB".into(), have: "0 B".into() }, 507),
             (OpsError::from(CallError::Storage("cannot list".into())), 500),
+            (OpsError::TooLarge { limit: 10 }, 413),
+            (OpsError::ImportRefused("a link".into()), 422),
+            (OpsError::NoOffsite, 400),
         ];
         for (err, code) in cases {
             let message = err.to_string();

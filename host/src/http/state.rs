@@ -21,13 +21,18 @@ pub struct AppState {
     pub db: Arc<DbGate>,
     /// The tenant's web sessions and sign-in throttle.
     pub auth: Arc<AuthMemory>,
+    /// Most bytes an uploaded archive may have.
+    pub upload_limit: u64,
     settings: Arc<RwLock<Settings>>,
 }
+
+/// The upload limit unless the server is told otherwise: 8 GiB.
+pub const DEFAULT_UPLOAD_LIMIT: u64 = 8 << 30;
 
 impl AppState {
     /// The state of a server over `backups`, `db`, `settings` and `auth`.
     pub fn new(backups: Arc<Backups>, db: Arc<DbGate>, settings: Settings, auth: Arc<AuthMemory>) -> AppState {
-        AppState { backups, db, auth, settings: Arc::new(RwLock::new(settings)) }
+        AppState { backups, db, auth, upload_limit: DEFAULT_UPLOAD_LIMIT, settings: Arc::new(RwLock::new(settings)) }
     }
 
     /// The current settings.

@@ -42,6 +42,9 @@ pub enum OpenError {
     /// The plugin was refused.
     #[error(transparent)]
     Plugin(#[from] LoadError),
+    /// The offsite settings are not usable.
+    #[error(transparent)]
+    Offsite(#[from] kinesis_backup_core::offsite::OffsiteError),
     /// A startup task stopped unexpectedly.
     #[error("a startup task stopped unexpectedly: {0}")]
     Task(String),
@@ -60,9 +63,20 @@ impl App {
     /// password and the plugin are checked before anything is written, so a
     /// start refused for either changes nothing on disk.
     pub async fn open(root: &Path, plugin: PluginSource, options: RuntimeOptions) -> Result<App, OpenError> {
+        App::open_adjusted(root, plugin, options, |backups| backups).await
+    }
+
+    /// As [`App::open`]; `adjust` may add offsite copies, a quota or a
+    /// shared queue to its operations.
+    pub async fn open_adjusted(
+        root: &Path,
+        plugin: PluginSource,
+        options: RuntimeOptions,
+        adjust: impl FnOnce(Backups) -> Backups,
+    ) -> Result<App, OpenError> {
         first_start::check_password_from_env()?;
         let runtime = load_runtime(plugin, options).await?;
-        App::open_with(root, runtime, |backups| backups).await
+        App::open_with(root, runtime, adjust).await
     }
 
     /// Opens the tenant at `root` with an already loaded plugin; `adjust`

@@ -21,6 +21,7 @@ use axum::extract::{Request, State};
 use axum::http::header::HOST;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use kinesis_backup_core::offsite::{Mode, OffsiteSettings};
 use kinesis_backup_core::ops::{FairQueue, Quota};
 use kinesis_backup_core::runtime::{PluginSource, Runtime, RuntimeOptions};
 use kinesis_backup_core::tenant::hosting::{HostingSettings, holds_tenant, is_tenant_name, tenant_names};
@@ -48,6 +49,10 @@ pub struct HostingOptions {
     pub max_running: usize,
     /// How long an unused tenant stays open.
     pub idle: Duration,
+    /// The offsite copies of tenants without their own settings.
+    pub offsite: OffsiteSettings,
+    /// Most bytes an uploaded archive may have.
+    pub upload_limit: u64,
 }
 
 /// One open tenant.
@@ -185,12 +190,18 @@ impl Hosting {
             bytes: settings.quota_bytes.or(self.options.quota.bytes),
             backups: settings.quota_backups.or(self.options.quota.backups),
         };
+        let offsite = self.options.offsite.overridden_by(&settings.offsite_settings()).config_for(name)?;
         let queue = self.queue.clone();
         let auth = self.auth.lock().unwrap_or_else(PoisonError::into_inner).entry(name.to_owned()).or_default().clone();
-        let app = App::open_remembering(root, runtime, auth, |backups| {
-            backups.with_quota(quota).with_admission(Arc::new(queue))
+        let mut app = App::open_remembering(root, runtime, auth, |backups| {
+            let backups = backups.with_quota(quota).with_admission(Arc::new(queue));
+            match offsite {
+                Some(config) => backups.with_offsite(config, Mode::Background),
+                None => backups,
+            }
         })
         .await?;
+        app.state.upload_limit = self.options.upload_limit;
         tracing::info!(tenant = name, "opened");
         let router = app.router();
         Ok(Arc::new(Hosted { app, router, settings_changed_at, last_used: Mutex::new(Instant::now()) }))

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 pub use app::{App, OpenError};
 
 use crate::auth::first_start;
+use kinesis_backup_core::offsite::{Mode, OffsiteConfig, OffsiteSettings};
 use kinesis_backup_core::runtime::{PluginSource, RuntimeOptions};
 
 /// Options of `kinesis-backup serve`.
@@ -47,6 +48,18 @@ pub struct ServeArgs {
     /// With `--tenants`: seconds an unused tenant stays open.
     #[arg(long, value_name = "SECONDS", default_value_t = 300, requires = "tenants")]
     pub idle_seconds: u64,
+    /// Most bytes an archive uploaded with `POST /backup/upload` may have.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::http::state::DEFAULT_UPLOAD_LIMIT)]
+    pub upload_limit: u64,
+}
+
+/// Where the served tenants' backups are copied offsite.
+#[derive(Debug, Clone)]
+pub enum ServeOffsite {
+    /// The one tenant of `--root`: its configuration, if any.
+    Root(Option<OffsiteConfig>),
+    /// `--tenants`: the host-wide defaults each tenant's own settings override.
+    Hosted(OffsiteSettings),
 }
 
 /// Why the server could not start or stopped with an error.
@@ -72,12 +85,24 @@ pub enum ServeError {
 /// `plugin` the plugin source chosen on the command line. Logs go to the
 /// `tracing` subscriber the caller installed (the CLI's: stderr, `RUST_LOG`,
 /// `info` by default for `serve`).
-pub fn run(root: PathBuf, plugin: PluginSource, options: RuntimeOptions, args: ServeArgs) -> Result<(), ServeError> {
+pub fn run(
+    root: PathBuf,
+    plugin: PluginSource,
+    options: RuntimeOptions,
+    args: ServeArgs,
+    offsite: ServeOffsite,
+) -> Result<(), ServeError> {
     limit_retained_memory();
     let threads = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(ServeError::Io)?;
-    match args.tenants.clone() {
-        Some(dir) => threads.block_on(serve_tenants(dir, plugin, options, args)),
-        None => threads.block_on(serve(root, plugin, options, args)),
+    match (args.tenants.clone(), offsite) {
+        (Some(dir), ServeOffsite::Hosted(offsite)) => {
+            threads.block_on(serve_tenants(dir, plugin, options, args, offsite))
+        }
+        (Some(dir), ServeOffsite::Root(_)) => {
+            threads.block_on(serve_tenants(dir, plugin, options, args, OffsiteSettings::default()))
+        }
+        (None, ServeOffsite::Root(offsite)) => threads.block_on(serve(root, plugin, options, args, offsite)),
+        (None, ServeOffsite::Hosted(_)) => threads.block_on(serve(root, plugin, options, args, None)),
     }
 }
 
@@ -87,6 +112,7 @@ async fn serve_tenants(
     plugin: PluginSource,
     mut runtime: RuntimeOptions,
     args: ServeArgs,
+    offsite: OffsiteSettings,
 ) -> Result<(), ServeError> {
     std::fs::create_dir_all(&dir)?;
     if let Some(mib) = args.memory_mib {
@@ -104,6 +130,8 @@ async fn serve_tenants(
         quota: kinesis_backup_core::ops::Quota { bytes: args.quota_bytes, backups: args.quota_backups },
         max_running,
         idle: std::time::Duration::from_secs(args.idle_seconds),
+        offsite,
+        upload_limit: args.upload_limit,
     };
     let hosting = hosting::Hosting::new(options);
     let (listener, addr) = bind(&args.addr).await?;
@@ -124,8 +152,14 @@ async fn serve(
     plugin: PluginSource,
     options: RuntimeOptions,
     args: ServeArgs,
+    offsite: Option<OffsiteConfig>,
 ) -> Result<(), ServeError> {
-    let app = App::open(&root, plugin, options).await?;
+    let mut app = App::open_adjusted(&root, plugin, options, |backups| match offsite {
+        Some(config) => backups.with_offsite(config, Mode::Background),
+        None => backups,
+    })
+    .await?;
+    app.state.upload_limit = args.upload_limit;
     let (listener, addr) = bind(&args.addr).await?;
     let timer = app.spawn_timer();
     announce(&first_start::welcome(&root, addr, app.seeded.as_ref()));

@@ -34,14 +34,17 @@ export class ApiError extends Error {
   }
 }
 
-async function send(method, path, { query, body } = {}) {
+async function send(method, path, { query, body, raw } = {}) {
   const url = new URL(path, window.location.origin);
-  if (method === 'GET' || method === 'DELETE') url.searchParams.set('uid', String(uid));
+  if (method === 'GET' || method === 'DELETE' || raw !== undefined) url.searchParams.set('uid', String(uid));
   for (const [key, value] of Object.entries(query ?? {})) {
     if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, String(value));
   }
   const init = { method, headers: { 'X-CSRF-Token': csrf }, credentials: 'same-origin' };
-  if (body !== undefined) {
+  if (raw !== undefined) {
+    init.headers['Content-Type'] = 'application/octet-stream';
+    init.body = raw;
+  } else if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify({ uid, ...body });
   }
@@ -93,7 +96,7 @@ export function humanize(status, message) {
 
 /**
  * Calls the JSON API. GET and DELETE send `query` (plus uid) as query parameters, POST and PATCH
- * send `body` (plus uid) as JSON. Resolves to the parsed answer; rejects with ApiError.
+ * send `body` (plus uid) as JSON, or `raw` (a file) as the body with uid in the query. Resolves to the parsed answer; rejects with ApiError.
  */
 export async function api(method, path, options) {
   const response = await send(method, path, options);

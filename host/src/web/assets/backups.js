@@ -1,6 +1,7 @@
-// The Backups page: the table with search and pages, the create dialog, per-row description,
-// expiry, download, verify, restore and delete, and bulk delete. Everything goes through the JSON
-// API; the list reloads by itself when the backups change elsewhere (a schedule, another page).
+// The Backups page: the table with search and pages, the create dialog, uploads, per-row
+// description, expiry, download, verify, restore, delete and offsite retry, and bulk delete.
+// Everything goes through the JSON API; the list reloads by itself when the backups change
+// elsewhere (a schedule, another page).
 import {
   api, blockPastDates, confirmAction, debounce, expiryOf, fill, formatBytes, formatTime, notify,
   showFormError, showTime, submitOnEnter, toLocalInput, uid, wireCloseButtons, wirePager, withElapsed,
@@ -76,6 +77,8 @@ async function loadSchedules() {
 
 function render() {
   body.replaceChildren(...state.backups.map(renderRow));
+  // The offsite column only when there is something to say in it (a target is configured).
+  table.classList.toggle('no-offsite', state.backups.every((b) => b.offsite === 'none' && b.local !== false));
   const none = state.backups.length === 0;
   const empty = document.getElementById('backups-empty');
   empty.hidden = !none;
@@ -114,6 +117,7 @@ function renderRow(backup) {
   description.classList.toggle('muted', !backup.description);
   if (!backup.description) description.removeAttribute('tabindex');
   row.querySelector('[data-field="size"]').title = `${backup.size} bytes · SHA-256 ${backup.sha256}`;
+  showOffsite(row, backup);
   if (backup.schedule_id !== null) {
     const badge = row.querySelector('[data-field="schedule"]');
     const scheduleName = state.schedules.get(backup.schedule_id);
@@ -169,7 +173,52 @@ const rowActions = {
   verify,
   restore,
   delete: remove,
+  'retry-offsite': retryOffsite,
 };
+
+// ----- offsite copies and uploads
+
+const OFFSITE_WORDS = { none: '—', pending: 'Pending', copied: 'Copied', failed: 'Failed' };
+
+/** The offsite cell: the state, why it failed, a retry button, and whether only the bucket has it. */
+function showOffsite(row, backup) {
+  const cell = row.querySelector('[data-field="offsite"]');
+  const words = OFFSITE_WORDS[backup.offsite] ?? backup.offsite;
+  cell.textContent = backup.local === false ? `${words} (offsite only)` : words;
+  cell.title = backup.offsite_reason ?? (backup.local === false ? 'Fetched from offsite storage on restore or download' : '');
+  cell.dataset.state = backup.offsite;
+  row.querySelector('[data-action="retry-offsite"]').hidden = backup.offsite !== 'failed';
+  for (const action of ['description', 'expiry']) {
+    row.querySelector(`[data-action="${action}"]`).hidden = backup.local === false;
+  }
+}
+
+async function retryOffsite(backup) {
+  try {
+    await api('POST', '/backup/offsite/retry', { body: { id: backup.id } });
+    notify('ok', `The offsite copy of ${backup.name} is being made again.`);
+  } catch (error) {
+    notify('error', `Could not retry the offsite copy of ${backup.name}: ${error.message}`);
+  }
+  await load();
+}
+
+const uploadFile = document.getElementById('upload-file');
+uploadFile.addEventListener('change', async () => {
+  const file = uploadFile.files[0];
+  uploadFile.value = '';
+  if (!file) return;
+  try {
+    const answer = await withProgressDialog(`Uploading and checking ${file.name}…`,
+      () => api('POST', '/backup/upload', { query: { name: file.name }, raw: file }));
+    state.offset = 0;
+    state.highlight.add(answer.backup.id);
+    notify('ok', `${file.name} was checked and added as ${answer.backup.name}.`);
+  } catch (error) {
+    notify('error', `${file.name} was not added: ${error.message}`);
+  }
+  await load();
+});
 
 // ----- create
 
