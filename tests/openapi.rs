@@ -185,7 +185,8 @@ impl Conformance {
 
     /// POSTs `body`, an archive, to `/backup/upload?{query}`.
     fn upload(&mut self, client: &Client, query: &str, body: Vec<u8>) -> Answer {
-        let answer = client.send_raw(client.request(reqwest::Method::POST, &format!("/backup/upload?{query}")).body(body));
+        let answer =
+            client.send_raw(client.request(reqwest::Method::POST, &format!("/backup/upload?{query}")).body(body));
         self.verify("post", "/backup/upload", &answer);
         answer
     }
