@@ -3,8 +3,8 @@
 //! that is down during a copy and comes back, deletes and expiry reaching
 //! the bucket, recovery of an empty tenant folder from the bucket alone,
 //! encrypted copies, and uploads of good, hostile, truncated and oversized
-//! archives. The last test (ignored; run it by hand) measures the copy of
-//! a ~500 MiB archive.
+//! archives. The time of copies and fetches is measured by the benchmark
+//! `host/benches/offsite_copy.rs`, not here.
 
 mod support;
 
@@ -348,100 +348,6 @@ fn uploads_are_checked_completely_before_they_are_listed() {
     let imported = kb_ok(tenant.root(), &s3, &[], &["backup", "import", file.to_str().unwrap()]);
     assert_eq!(imported["backup"]["offsite"], "copied", "{imported}");
     assert_eq!(imported["backup"]["id"].as_u64(), Some(id));
-}
-
-/// Peak resident memory of process `pid` in KiB (VmHWM).
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// Copies a ~500 MiB archive to the local S3 server and fetches it back,
-/// printing the times and the peak RSS of the S3 server and of this
-/// process: `cargo test -p kinesis-backup --test offsite -- --ignored --nocapture`.
-#[test]
-#[ignore = "a measurement: about 1 GiB of disk and two minutes"]
-fn copy_of_a_500_mib_archive() {
-    use kinesis_backup_core::model::Backup;
-    use kinesis_backup_core::offsite::{Mode, Offsite, OffsiteConfig};
-    use kinesis_backup_core::tenant::{Access, Tenant as Opened};
-    use sha2::Digest;
-
-    let s3 = S3Server::start();
-    for (key, value) in s3.env() {
-        // SAFETY: set before any thread of this test reads the environment.
-        unsafe { std::env::set_var(key, value) };
-    }
-    let tenant = Tenant::new();
-    let name = "backup-20300101_0000_1.tar.gz";
-    let path = tenant.dirs.backups.join(name);
-    let mut rng = support::Rng::new(500);
-    let mut hasher = sha2::Sha256::new();
-    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    for _ in 0..500 {
-        let chunk = rng.bytes(1024 * 1024);
-        hasher.update(&chunk);
-        file.write_all(&chunk).unwrap();
-    }
-    file.flush().unwrap();
-    drop(file);
-    let backup = Backup {
-        id: 1,
-        name: name.into(),
-        created_at: chrono::Utc::now(),
-        description: String::new(),
-        expiry: None,
-        size: 500 * 1024 * 1024,
-        sha256: hex::encode(hasher.finalize()),
-        schedule_id: None,
-    };
-    let opened = Opened::open(tenant.root(), Access::Write).unwrap();
-    let keys = tempfile::tempdir().unwrap();
-    let identity = age::x25519::Identity::generate();
-    let key_file = keys.path().join("offsite.key");
-    {
-        use age::secrecy::ExposeSecret;
-        std::fs::write(&key_file, identity.to_string().expose_secret()).unwrap();
-    }
-    let recipient = identity.to_public().to_string();
-    for (label, tenant_name, recipient) in
-        [("plain", "plain", None), ("age-encrypted", "sealed", Some(recipient.as_str()))]
-    {
-        let config = OffsiteConfig::parse(&target(), tenant_name, recipient, Some(&key_file)).unwrap();
-        let offsite = Offsite::open(&opened, config, Mode::Background);
-        let started = Instant::now();
-        offsite.copy(&backup);
-        assert!(offsite.wait_idle(Duration::from_secs(600)), "the copy did not finish");
-        let copied = started.elapsed();
-        assert_eq!(offsite.status(1).state, kinesis_backup_core::model::OffsiteState::Copied);
-        let s3_peak = s3.pid().map(peak_rss_kib).unwrap_or(0);
-        let own_peak = peak_rss_kib(std::process::id());
-
-        let kept = tenant.scratch("kept").join(name);
-        std::fs::rename(&path, &kept).unwrap();
-        let record = offsite.remote_record(1).unwrap();
-        let started = Instant::now();
-        offsite.fetch(&record).unwrap();
-        let fetched = started.elapsed();
-        std::fs::remove_file(&kept).unwrap();
-        let mib_s = |d: Duration| 500.0 / d.as_secs_f64();
-        println!(
-            "500 MiB archive, {label}: copied in {:.1} s ({:.0} MiB/s), fetched and checked in {:.1} s ({:.0} MiB/s); \
-             peak RSS so far: s3s-fs {} MiB, this process {} MiB",
-            copied.as_secs_f64(),
-            mib_s(copied),
-            fetched.as_secs_f64(),
-            mib_s(fetched),
-            s3_peak / 1024,
-            own_peak / 1024
-        );
-        drop(offsite);
-        std::fs::remove_file(opened.work().offsite_state()).unwrap();
-    }
 }
 
 #[test]
