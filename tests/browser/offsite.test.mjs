@@ -89,7 +89,12 @@ describe('offsite copies and uploads', { timeout: 300_000 }, () => {
     assert.equal(response.status, 200);
     const archive = Buffer.from(await response.arrayBuffer());
     await server.api.call('DELETE', '/backup/delete', { id: backup.id });
-    assert.equal(existsSync(remoteFile(backup.name)), false, 'the delete removed the offsite copy');
+    // The server removes the remote copy in the background.
+    const deadline = Date.now() + 30_000;
+    while (existsSync(remoteFile(backup.name))) {
+      assert.ok(Date.now() < deadline, 'the delete did not remove the offsite copy');
+      await new Promise((resolve) => { setTimeout(resolve, 100); });
+    }
     await page.reload();
     await page.locator('#backups-empty', { hasText: 'No backups yet' }).waitFor();
 

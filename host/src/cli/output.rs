@@ -82,40 +82,25 @@ pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 
 /// The backups as a table.
 pub(crate) fn backup_table(backups: &[Backup]) -> String {
-    let rows: Vec<Vec<String>> = backups
-        .iter()
-        .map(|b| {
-            vec![
-                b.id.to_string(),
-                b.name.clone(),
-                time(b.created_at),
-                size(b.size),
-                opt_time(b.expiry, "never"),
-                b.description.clone(),
-            ]
-        })
-        .collect();
+    let rows: Vec<Vec<String>> = backups.iter().map(|b| backup_cells(b, None)).collect();
     table(&["ID", "NAME", "CREATED", "SIZE", "EXPIRES", "DESCRIPTION"], &rows)
 }
 
 /// The backups with where their copies are, as a table.
 pub(crate) fn listed_table(backups: &[ListedBackup]) -> String {
-    let rows: Vec<Vec<String>> = backups
-        .iter()
-        .map(|listed| {
-            let b = &listed.backup;
-            vec![
-                b.id.to_string(),
-                b.name.clone(),
-                time(b.created_at),
-                size(b.size),
-                opt_time(b.expiry, "never"),
-                offsite(listed),
-                b.description.clone(),
-            ]
-        })
-        .collect();
+    let rows: Vec<Vec<String>> =
+        backups.iter().map(|listed| backup_cells(&listed.backup, Some(offsite(listed)))).collect();
     table(&["ID", "NAME", "CREATED", "SIZE", "EXPIRES", "OFFSITE", "DESCRIPTION"], &rows)
+}
+
+/// One table row of backup `b`, with its `offsite` cell before the
+/// description when there is one.
+fn backup_cells(b: &Backup, offsite: Option<String>) -> Vec<String> {
+    let mut cells =
+        vec![b.id.to_string(), b.name.clone(), time(b.created_at), size(b.size), opt_time(b.expiry, "never")];
+    cells.extend(offsite);
+    cells.push(b.description.clone());
+    cells
 }
 
 /// Where a backup's copies are: `copied`, `pending`, `failed`, `-`, with
