@@ -147,6 +147,9 @@ fn every_endpoint(id: u64) -> Vec<(Method, String, Option<Value>)> {
         (Method::GET, format!("/backup/download?uid=1&id={id}"), None),
         (Method::GET, format!("/backup/verify?uid=1&id={id}"), None),
         (Method::POST, "/backup/delete/bulk".into(), Some(json!({"uid": 1, "ids": [id]}))),
+        (Method::POST, format!("/backup/upload?uid=1&name=backup-20300101_0000_{id}.tar.gz"), Some(json!({}))),
+        (Method::POST, "/backup/offsite/retry".into(), Some(json!({"uid": 1, "id": id}))),
+        (Method::GET, "/backup/activity?uid=1".into(), None),
         (Method::DELETE, format!("/backup/delete?uid=1&id={id}"), None),
         (
             Method::POST,
@@ -310,6 +313,24 @@ fn a_hostile_tenant_does_not_slow_the_others_and_quotas_hold() {
     let (status, body) = healthy.post("/backup/create", json!({"uid": 1, "backup": {}}));
     assert_eq!(status, 507, "{body}");
     assert!(body["message"].as_str().unwrap().contains("its quota allows 2"), "{body}");
+
+    // An upload is a new backup too: refused by the same quota, nothing kept.
+    let list = healthy.get("/backup/fetch?uid=1&limit=10&offset=0").1;
+    let oldest = list["backups"][1]["id"].as_u64().unwrap();
+    let name = list["backups"][1]["name"].as_str().unwrap().to_owned();
+    let archive = healthy.request(Method::GET, &format!("/backup/download?uid=1&id={oldest}")).send().unwrap();
+    let archive = archive.bytes().unwrap().to_vec();
+    let deleted = healthy.call(Method::DELETE, &format!("/backup/delete?uid=1&id={oldest}"), None);
+    assert_eq!(deleted.0, 200, "{}", deleted.1);
+    assert_eq!(healthy.post("/backup/create", json!({"uid": 1, "backup": {}})).0, 200);
+    let upload =
+        healthy.request(Method::POST, &format!("/backup/upload?uid=1&name={name}")).body(archive).send().unwrap();
+    assert_eq!(upload.status().as_u16(), 507);
+    assert!(upload.text().unwrap().contains("its quota allows 2"));
+    let archives = std::fs::read_dir(dir.join("healthy/backups")).unwrap().flatten();
+    let names: Vec<String> = archives.filter_map(|e| e.file_name().into_string().ok()).collect();
+    assert!(!names.contains(&name), "the refused upload was kept: {names:?}");
+    assert_eq!(healthy.get("/backup/fetch?uid=1&limit=10&offset=0").1["amount"], 2);
 }
 
 #[test]

@@ -119,6 +119,7 @@ impl Backups {
         std::fs::rename(&staging.file, &staged)
             .map_err(|err| OpsError::Io(format!("cannot stage the upload: {err}")))?;
         let size = std::fs::metadata(&staged).map(|meta| meta.len()).unwrap_or(0);
+        self.check_quota(Some(size))?;
         let dirs = crate::tenant::TenantDirs { backups: checking, ..self.tenant.dirs().clone() };
         let invocation = crate::runtime::Invocation { data_bytes: size, ..self.invocation(dirs, None) };
         let report = match self.runtime.verify(&invocation, id) {

@@ -165,8 +165,10 @@ impl Backups {
         self.admission.as_ref().map(|admission| admission.admit(&self.tenant.root().to_string_lossy(), instances))
     }
 
-    /// Refuses a create that would pass the tenant's quota.
-    fn check_quota(&self) -> Result<(), OpsError> {
+    /// Refuses a new backup that would pass the tenant's quota: a create
+    /// (`size` unknown: about the newest backup's) or an upload of `size`
+    /// bytes.
+    fn check_quota(&self, size: Option<u64>) -> Result<(), OpsError> {
         if self.quota.bytes.is_none() && self.quota.backups.is_none() {
             return Ok(());
         }
@@ -188,7 +190,7 @@ impl Backups {
             )));
         }
         if let Some(allowed) = self.quota.bytes {
-            let next = newest.unwrap_or_else(|| self.content_size());
+            let next = size.or(newest).unwrap_or_else(|| self.content_size());
             if used.saturating_add(next) > allowed {
                 return Err(OpsError::QuotaExceeded(format!(
                     "the tenant's backups use {} of the {} its quota allows, and the next one needs about {}; \
@@ -233,7 +235,7 @@ impl Backups {
         progress: Option<ProgressFn>,
     ) -> Result<Backup, OpsError> {
         let _running = self.begin_long()?;
-        self.check_quota()?;
+        self.check_quota(None)?;
         self.adopt_newest_remote()?;
         let started = std::time::Instant::now();
         let tracked = self.activity.start(OperationKind::Create, None);
