@@ -10,12 +10,13 @@ use std::path::{Path, PathBuf};
 use crate::archive::entry_path::{CONTENT_ROOTS, EntryPath};
 use crate::archive::name::{previous_folder_name, staging_folder_name};
 use crate::archive::plan::fs_path;
-use crate::archive::read::{ExtractSink, read_archive};
+use crate::archive::read::ExtractSink;
 use crate::catalog::Catalog;
 use crate::error::{PluginError, Result};
 use crate::fast_write::NewFile;
 use crate::folders::remove_tree;
 use crate::host::{Context, LogLevel};
+use crate::jobs::read::ReadJob;
 use crate::records::RestoreReport;
 
 /// Replaces `.env`, `data/`, `public/` and `translations/` with the content
@@ -27,7 +28,7 @@ pub fn restore(ctx: Context, id: u64) -> Result<RestoreReport> {
     let backup = catalog.backup(id, now)?;
     let staging_dir = ctx.roots.backups.join(staging_folder_name(id));
     let mut staging = Staging::create(&staging_dir)?;
-    let checked = read_archive(ctx, &backup, &mut staging).and_then(|check| {
+    let checked = ReadJob::of(ctx, &backup, true).and_then(|job| job.read_all(ctx, &mut staging)).and_then(|check| {
         if check.problems.is_empty() {
             Ok(check)
         } else {

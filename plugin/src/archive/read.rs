@@ -21,8 +21,6 @@ use super::hashing::{Digested, Hashes, HashingReader, IO_BUFFER, Progress};
 use super::layout::{ArchiveLayout, PieceRole};
 use super::manifest::Manifest;
 use crate::error::{PluginError, Result};
-use crate::host::Context;
-use crate::records::Backup;
 
 /// Largest `.env` an archive may hold.
 pub const MAX_ENV_BYTES: u64 = 1 << 20;
@@ -169,54 +167,6 @@ pub fn read_span(
         ));
     }
     Ok((contents, digest))
-}
-
-/// Reads the archive of `backup` in one instance, piece after piece when
-/// its layout is recorded, as one piece otherwise, feeding its content to
-/// `sink`, and checks it all.
-pub fn read_archive(ctx: Context, backup: &Backup, sink: &mut dyn ExtractSink) -> Result<ArchiveCheck> {
-    let path = ctx.roots.backups.join(&backup.name);
-    let size = std::fs::metadata(&path).map_err(|e| PluginError::io("open", &path, &e))?.len();
-    let progress = Progress::new(ctx.host, size);
-    let mut pieces = Vec::new();
-    let mut problems = Vec::new();
-    match &backup.layout {
-        Some(layout) => {
-            if let Some(fault) = layout.fault(size) {
-                return Ok(damaged(fault));
-            }
-            for (index, piece) in layout.pieces.iter().enumerate() {
-                let role = if index + 1 == layout.pieces.len() { PieceRole::Tail } else { PieceRole::Part };
-                let span = Span { path: &path, offset: piece.offset, length: piece.length, role };
-                let (contents, digest) = read_span(&span, Hashes::BLAKE3, Hashes::BLAKE3, sink, &progress)?;
-                problems.extend(piece_digest_problem(layout, index, &digest));
-                let stop = contents.damage.is_some();
-                pieces.push(contents);
-                if stop {
-                    break;
-                }
-            }
-        }
-        None => {
-            let span = Span { path: &path, offset: 0, length: size, role: PieceRole::Whole };
-            let archive_hash = Hashes { sha256: true, blake3: false };
-            let (contents, digest) = read_span(&span, Hashes::BOTH, archive_hash, sink, &progress)?;
-            let sha256 = digest.sha256.unwrap_or_default();
-            if contents.damage.is_none() && !backup.sha256.is_empty() && !sha256.eq_ignore_ascii_case(&backup.sha256) {
-                problems.push(format!(
-                    "the archive's SHA-256 is {sha256}, but {} was recorded when it was made",
-                    backup.sha256
-                ));
-            }
-            pieces.push(contents);
-        }
-    }
-    progress.finish();
-    let mut check = check_contents(&pieces.iter().collect::<Vec<_>>(), backup.id);
-    if check.problems.is_empty() || !problems.is_empty() {
-        check.problems.splice(0..0, problems);
-    }
-    Ok(check)
 }
 
 /// The problem with piece `index` of `layout` when `digest` of its bytes is

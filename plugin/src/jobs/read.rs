@@ -3,7 +3,10 @@
 //! straight into the staged content folders) by its own instance and
 //! checked against the piece's BLAKE3; the finish reads the tail with the
 //! manifest and checks everything the parts found. An archive without a
-//! layout is one part: the whole file, checked against its SHA-256.
+//! layout, or with a recorded layout that does not tile the file, is one
+//! part: the whole file, checked against its SHA-256. Restore and verify in
+//! one instance run the same parts one after the other
+//! ([`ReadJob::read_all`]).
 
 use std::path::PathBuf;
 
@@ -11,13 +14,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::archive::hashing::{Digested, Hashes, Progress, sha256_file};
 use crate::archive::layout::{ArchiveLayout, PieceRole};
+use crate::archive::manifest::MANIFEST_PATH;
 use crate::archive::read::{
-    ArchiveCheck, Discard, ExtractSink, PieceContents, Span, check_contents, piece_digest_problem, read_span,
+    ArchiveCheck, Discard, ExtractSink, PieceContents, Span, check_contents, damaged, piece_digest_problem, read_span,
 };
 use crate::catalog::Catalog;
 use crate::error::{PluginError, Result};
 use crate::host::Context;
-use crate::records::{RestoreReport, VerifyReport};
+use crate::records::{Backup, RestoreReport, VerifyReport};
 use crate::restore::Staging;
 
 /// What every call of a restore or verify job needs to know.
@@ -57,11 +61,15 @@ impl ReadJob {
     pub fn begin(ctx: Context, id: u64, restore: bool) -> Result<ReadJob> {
         let now = ctx.host.now();
         let catalog = if restore { Catalog::load_for_update(ctx, now)?.0 } else { Catalog::load(ctx)? };
-        let backup = catalog.backup(id, now)?;
+        ReadJob::of(ctx, &catalog.backup(id, now)?, restore)
+    }
+
+    /// The reading of `backup`'s archive as it is on disk now.
+    pub fn of(ctx: Context, backup: &Backup, restore: bool) -> Result<ReadJob> {
         let path = ctx.roots.backups.join(&backup.name);
         let size = std::fs::metadata(&path).map_err(|e| PluginError::io("open", &path, &e))?.len();
         let layout = backup.layout.clone().filter(|layout| layout.fault(size).is_none());
-        Ok(ReadJob { id, name: backup.name.clone(), size, sha256: backup.sha256.clone(), layout, restore })
+        Ok(ReadJob { id: backup.id, name: backup.name.clone(), size, sha256: backup.sha256.clone(), layout, restore })
     }
 
     /// How many parts the job has.
@@ -80,31 +88,63 @@ impl ReadJob {
         ctx.roots.backups.join(&self.name)
     }
 
+    /// The spans part `index` reads, with the hashes of each file and of
+    /// each span's bytes.
+    fn spans_of<'p>(&self, path: &'p std::path::Path, index: usize) -> (Vec<Span<'p>>, Hashes, Hashes) {
+        match &self.layout {
+            Some(layout) => {
+                let spans = layout.pieces[self.pieces_of(layout, index)]
+                    .iter()
+                    .map(|piece| Span { path, offset: piece.offset, length: piece.length, role: PieceRole::Part })
+                    .collect();
+                (spans, Hashes::BLAKE3, Hashes::BLAKE3)
+            }
+            None => {
+                let whole = Span { path, offset: 0, length: self.size, role: PieceRole::Whole };
+                (vec![whole], Hashes::BOTH, Hashes { sha256: true, blake3: false })
+            }
+        }
+    }
+
     /// Reads part `index`; a restore extracts it into the content roots.
     pub fn run_part(&self, ctx: Context, index: usize) -> Result<PartRead> {
+        let progress = Progress::new(ctx.host, self.part_length(index));
+        let mut staging = Staging::into_roots(ctx);
+        let sink: &mut dyn ExtractSink = if self.restore { &mut staging } else { &mut Discard };
+        let mut read = self.read_part(ctx, index, sink, &progress)?;
+        progress.finish();
+        read.env = staging.env.map(hex::encode);
+        Ok(read)
+    }
+
+    /// The bytes part `index` reads.
+    fn part_length(&self, index: usize) -> u64 {
+        match &self.layout {
+            Some(layout) if index < self.parts() => {
+                layout.pieces[self.pieces_of(layout, index)].iter().map(|piece| piece.length).sum()
+            }
+            Some(_) => 0,
+            None => self.size,
+        }
+    }
+
+    /// Reads part `index` into `sink`, stopping at the first damage; the
+    /// outcome has no `.env` (the sink has it).
+    fn read_part(
+        &self,
+        ctx: Context,
+        index: usize,
+        sink: &mut dyn ExtractSink,
+        progress: &Progress,
+    ) -> Result<PartRead> {
         if index >= self.parts() {
             return Err(PluginError::InvalidInput(format!("the job has no part {index}")));
         }
         let path = self.path(ctx);
-        let mut staging = Staging::into_roots(ctx);
+        let (spans, file_hashes, span_hashes) = self.spans_of(&path, index);
         let mut read = PartRead { contents: Vec::new(), digests: Vec::new(), env: None };
-        let mut spans = Vec::new();
-        let (file_hashes, span_hashes) = match &self.layout {
-            Some(layout) => {
-                for piece in &layout.pieces[self.pieces_of(layout, index)] {
-                    spans.push(Span { path: &path, offset: piece.offset, length: piece.length, role: PieceRole::Part });
-                }
-                (Hashes::BLAKE3, Hashes::BLAKE3)
-            }
-            None => {
-                spans.push(Span { path: &path, offset: 0, length: self.size, role: PieceRole::Whole });
-                (Hashes::BOTH, Hashes { sha256: true, blake3: false })
-            }
-        };
-        let progress = Progress::new(ctx.host, spans.iter().map(|s| s.length).sum());
         for span in &spans {
-            let sink: &mut dyn ExtractSink = if self.restore { &mut staging } else { &mut Discard };
-            let (contents, digest) = read_span(span, file_hashes, span_hashes, sink, &progress)?;
+            let (contents, digest) = read_span(span, file_hashes, span_hashes, sink, progress)?;
             let damaged = contents.damage.is_some();
             read.contents.push(contents);
             read.digests.push(digest);
@@ -112,14 +152,43 @@ impl ReadJob {
                 break;
             }
         }
-        progress.finish();
-        read.env = staging.env.map(hex::encode);
         Ok(read)
     }
 
+    /// Reads every part in this instance, one after the other, into `sink`,
+    /// then checks them and the tail as a job's finish does; stops at the
+    /// first damage.
+    pub fn read_all(&self, ctx: Context, sink: &mut dyn ExtractSink) -> Result<ArchiveCheck> {
+        let progress = Progress::new(ctx.host, self.size);
+        let mut outcomes = Vec::with_capacity(self.parts());
+        for index in 0..self.parts() {
+            let read = self.read_part(ctx, index, sink, &progress)?;
+            if let Some(damage) = read.contents.iter().find_map(|c| c.damage.clone()) {
+                progress.finish();
+                return Ok(damaged(damage));
+            }
+            outcomes.push(read);
+        }
+        let (check, _) = self.check(ctx, &outcomes, &progress)?;
+        progress.finish();
+        Ok(check)
+    }
+
+    /// Progress of a finish: its reading of the tail.
+    fn tail_progress<'a>(&self, ctx: Context<'a>) -> Progress<'a> {
+        let tail = self.layout.as_ref().and_then(ArchiveLayout::tail).map_or(0, |tail| tail.length);
+        Progress::new(ctx.host, tail)
+    }
+
     /// Checks what the parts found (`outcomes[i]` from part `i`), the tail
-    /// and the digests, and answers the check and the archive's `.env`.
-    fn check(&self, ctx: Context, outcomes: &[PartRead]) -> Result<(ArchiveCheck, Option<Vec<u8>>)> {
+    /// (read with `progress`) and the digests, and answers the check and
+    /// the archive's `.env`.
+    fn check(
+        &self,
+        ctx: Context,
+        outcomes: &[PartRead],
+        progress: &Progress,
+    ) -> Result<(ArchiveCheck, Option<Vec<u8>>)> {
         if outcomes.len() != self.parts() {
             return Err(PluginError::InvalidInput(format!(
                 "the job has {} parts, but {} outcomes were given",
@@ -150,8 +219,14 @@ impl ReadJob {
                 let tail = &layout.pieces[tail_index];
                 let path = self.path(ctx);
                 let span = Span { path: &path, offset: tail.offset, length: tail.length, role: PieceRole::Tail };
-                let progress = Progress::new(ctx.host, tail.length);
-                let (contents, digest) = read_span(&span, Hashes::BLAKE3, Hashes::BLAKE3, &mut Discard, &progress)?;
+                let (mut contents, digest) = read_span(&span, Hashes::BLAKE3, Hashes::BLAKE3, &mut Discard, progress)?;
+                // The tail is read, never extracted: it may hold nothing else.
+                if let Some((path, _)) = contents.entries.iter().find(|(path, _)| path != MANIFEST_PATH)
+                    && contents.damage.is_none()
+                {
+                    contents.damage =
+                        Some(format!("the archive's tail holds {path}; it may hold only {MANIFEST_PATH}"));
+                }
                 problems.extend(piece_digest_problem(layout, tail_index, &digest));
                 tail_contents = Some(contents);
             }
@@ -184,7 +259,9 @@ impl ReadJob {
     /// Ends a restore job: everything checked, `.env` written (left as it
     /// is when the archive has none).
     pub fn finish_restore(&self, ctx: Context, outcomes: &[PartRead]) -> Result<RestoreReport> {
-        let (check, env) = self.check(ctx, outcomes)?;
+        let progress = self.tail_progress(ctx);
+        let (check, env) = self.check(ctx, outcomes, &progress)?;
+        progress.finish();
         if !check.problems.is_empty() {
             return Err(PluginError::CorruptArchive(format!(
                 "backup {} ({}) was not restored, nothing was changed: {}",
@@ -202,10 +279,19 @@ impl ReadJob {
         Ok(RestoreReport { id: self.id, files: check.files, bytes: check.bytes })
     }
 
-    /// Ends a verify job; with a layout, the whole file's SHA-256 is checked
-    /// against the record as well.
+    /// Ends a verify job.
     pub fn finish_verify(&self, ctx: Context, outcomes: &[PartRead]) -> Result<VerifyReport> {
-        let (mut check, _) = self.check(ctx, outcomes)?;
+        let progress = self.tail_progress(ctx);
+        let (check, _) = self.check(ctx, outcomes, &progress)?;
+        progress.finish();
+        self.verify_report(ctx, check)
+    }
+
+    /// The report of a verify that found `check`; with a layout, the whole
+    /// file's SHA-256 is held to the record as well (the pieces' digests
+    /// cover every byte, but the record's SHA-256 is what a person checks
+    /// with `sha256sum`).
+    pub fn verify_report(&self, ctx: Context, mut check: ArchiveCheck) -> Result<VerifyReport> {
         if check.problems.is_empty() && self.layout.is_some() {
             check.problems.extend(recorded_sha256_problem(ctx, &self.path(ctx), &self.sha256)?);
         }

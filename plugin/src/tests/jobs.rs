@@ -5,7 +5,7 @@ use std::fs;
 use std::process::Command;
 
 use super::{Fixture, random_bytes};
-use crate::archive::layout::ArchiveLayout;
+use crate::archive::layout::{ArchiveLayout, Piece};
 use crate::jobs::create::CreateJob;
 use crate::jobs::read::ReadJob;
 use crate::jobs::{decode_all, encode};
@@ -182,4 +182,51 @@ fn parts_are_cut_into_pieces_that_restore_shares_out() {
     let verify_job = ReadJob::begin(fx.ctx(), backup.id, false).unwrap();
     assert!(verify_job.finish_verify(fx.ctx(), &short).unwrap_err().to_string().contains("read 0 pieces"));
     assert!(verify::verify(fx.ctx(), backup.id).unwrap().ok);
+}
+
+#[test]
+fn a_tail_that_holds_more_than_the_manifest_is_refused() {
+    let fx = Fixture::new();
+    fill(&fx);
+    let backup = create_in_parts(&fx, 2);
+    let bytes = fs::read(fx.roots.backups.join(&backup.name)).unwrap();
+    // A record whose tail is the last part and the real tail together: the
+    // finish reads a tail without extracting it, so its files would be
+    // checked against the manifest but never restored.
+    let mut layout = backup.layout.clone().unwrap();
+    let tail = layout.pieces.pop().unwrap();
+    let last = layout.pieces.pop().unwrap();
+    let merged = &bytes[last.offset as usize..(tail.offset + tail.length) as usize];
+    let blake3 = blake3::hash(merged).to_hex().to_string();
+    layout.pieces.push(Piece { offset: last.offset, length: merged.len() as u64, blake3 });
+    let job = ReadJob { layout: Some(layout), ..ReadJob::begin(fx.ctx(), backup.id, true).unwrap() };
+    let outcomes: Vec<_> = (0..job.parts()).map(|i| job.run_part(fx.ctx(), i).unwrap()).collect();
+    let refused = job.finish_restore(fx.ctx(), &outcomes).unwrap_err().to_string();
+    assert!(refused.contains("it may hold only manifest.json"), "{refused}");
+}
+
+#[test]
+fn a_recorded_layout_that_does_not_tile_the_file_is_read_whole_against_the_sha256() {
+    let fx = Fixture::new();
+    fill(&fx);
+    let backup = create_in_parts(&fx, 2);
+    let tail = backup.layout.clone().unwrap().pieces.pop().unwrap();
+    let recorded = serde_json::to_string(&tail).unwrap();
+    let length = if tail.length % 10 == 9 { tail.length - 1 } else { tail.length + 1 };
+    let shifted = serde_json::to_string(&Piece { length, ..tail }).unwrap();
+    fx.edit_catalog(|text| text.replace(&recorded, &shifted));
+
+    let job = ReadJob::begin(fx.ctx(), backup.id, false).unwrap();
+    assert_eq!(job.layout, None, "the layout that does not fit is set aside");
+    assert_eq!(job.parts(), 1);
+    assert!(verify::verify(fx.ctx(), backup.id).unwrap().ok, "the archive itself is sound");
+    restore::restore(fx.ctx(), backup.id).unwrap();
+
+    // Damage is still found: the whole file is held to its SHA-256.
+    let archive = fx.roots.backups.join(&backup.name);
+    let mut bytes = fs::read(&archive).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    fs::write(&archive, &bytes).unwrap();
+    assert!(!verify::verify(fx.ctx(), backup.id).unwrap().ok);
 }
