@@ -42,7 +42,7 @@ impl Runtime {
     ) -> Result<T, CallError> {
         match self.job_instances().filter(|_| may_split) {
             Some(instances) => self.run_job(inv, instances, asked, steps),
-            None => self.run(inv, steps.op, asked, whole),
+            None => self.run(inv, steps.kind.operation(), asked, whole),
         }
     }
 
@@ -57,14 +57,11 @@ impl Runtime {
             impl FnOnce(&dyn Parts, &mut Store<CallState>, &Job, &[Vec<u8>]) -> Answer<T>,
         >,
     ) -> Result<T, CallError> {
-        let JobSteps { op, begin, finish } = steps;
+        let JobSteps { kind, begin, finish } = steps;
+        let op = kind.operation();
         let _tenant = op.mutates.then(|| self.tenant_mutexes.lock(&inv.dirs.root));
         let progress = Aggregate::new(inv.progress.clone());
-        let begin_op = op.step(match op.name {
-            "create" => "begin-create",
-            "restore" => "begin-restore",
-            _ => "begin-verify",
-        });
+        let begin_op = kind.begin_step();
         let job_asked = Asked { id: asked.id, limit: None };
         let job =
             self.run_on_instance(inv, begin_op, job_asked, |p, s| on_parts(p, s, |p, s| begin(p, s, instances)))?;
@@ -72,11 +69,7 @@ impl Runtime {
         let outcome = self.run_parts(inv, op, &job, instances, &progress).and_then(|outcomes| {
             crate::crash::crash_point("job-parts-done");
             let finish_inv = Invocation { progress: progress.slot(job.parts as usize), ..inv.clone() };
-            let finish_op = op.step(match op.name {
-                "create" => "finish-create",
-                "restore" => "finish-restore",
-                _ => "finish-verify",
-            });
+            let finish_op = kind.finish_step();
             let finish_asked = Asked { id: Some(job.id), limit: None };
             self.run_on_instance(&finish_inv, finish_op, finish_asked, |p, s| {
                 on_parts(p, s, |parts, s| finish(parts, s, &job, &outcomes))

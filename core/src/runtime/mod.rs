@@ -38,7 +38,7 @@ pub use error::{CallError, LoadError};
 pub use inspect::{Import, PluginInfo, RELEASED_CONTRACTS, inspect};
 
 use distrust::Asked;
-use operations::{JobSteps, Operation, Parts};
+use operations::{JobKind, JobSteps, Operation, Parts};
 use plugin::PluginPre;
 use tenant_mutexes::TenantMutexes;
 
@@ -245,7 +245,7 @@ impl Runtime {
         expiry: Option<DateTime<Utc>>,
     ) -> Result<Backup, CallError> {
         let steps = JobSteps {
-            op: Operation::CREATE,
+            kind: JobKind::Create,
             begin: |p: &dyn Parts, s: &mut _, parts| p.begin_create(s, description, expiry, parts),
             finish: |p: &dyn Parts, s: &mut _, job: &_, outcomes: &_| p.finish_create(s, job, outcomes),
         };
@@ -285,7 +285,7 @@ impl Runtime {
     /// them itself.
     pub fn restore(&self, inv: &Invocation, id: u64) -> Result<RestoreReport, CallError> {
         let steps = JobSteps {
-            op: Operation::RESTORE,
+            kind: JobKind::Restore,
             begin: |p: &dyn Parts, s: &mut _, parts| p.begin_restore(s, id, parts),
             finish: |p: &dyn Parts, s: &mut _, job: &_, outcomes: &_| p.finish_restore(s, job, outcomes),
         };
@@ -299,7 +299,7 @@ impl Runtime {
     /// See the WIT `verify`.
     pub fn verify(&self, inv: &Invocation, id: u64) -> Result<VerifyReport, CallError> {
         let steps = JobSteps {
-            op: Operation::VERIFY,
+            kind: JobKind::Verify,
             begin: |p: &dyn Parts, s: &mut _, parts| p.begin_verify(s, id, parts),
             finish: |p: &dyn Parts, s: &mut _, job: &_, outcomes: &_| p.finish_verify(s, job, outcomes),
         };

@@ -73,10 +73,50 @@ pub(crate) trait Parts {
     fn abandon(&self, s: &mut Store<CallState>, job: &Job) -> Answer<()>;
 }
 
+/// The operations a plugin with the `parts` interface runs as jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JobKind {
+    /// `create`.
+    Create,
+    /// `restore`.
+    Restore,
+    /// `verify`.
+    Verify,
+}
+
+impl JobKind {
+    /// The operation the job is.
+    pub(crate) const fn operation(self) -> Operation {
+        match self {
+            JobKind::Create => Operation::CREATE,
+            JobKind::Restore => Operation::RESTORE,
+            JobKind::Verify => Operation::VERIFY,
+        }
+    }
+
+    /// Its `begin-*` step.
+    pub(crate) const fn begin_step(self) -> Operation {
+        self.operation().step(match self {
+            JobKind::Create => "begin-create",
+            JobKind::Restore => "begin-restore",
+            JobKind::Verify => "begin-verify",
+        })
+    }
+
+    /// Its `finish-*` step.
+    pub(crate) const fn finish_step(self) -> Operation {
+        self.operation().step(match self {
+            JobKind::Create => "finish-create",
+            JobKind::Restore => "finish-restore",
+            JobKind::Verify => "finish-verify",
+        })
+    }
+}
+
 /// The steps of one kind of job, each calling the plugin's `parts`.
 pub(crate) struct JobSteps<B, F> {
-    /// The job operation (create, restore, verify).
-    pub(crate) op: Operation,
+    /// What the job is.
+    pub(crate) kind: JobKind,
     /// The `begin-*` call, given the number of instances.
     pub(crate) begin: B,
     /// The `finish-*` call.
