@@ -1,5 +1,5 @@
 //! Feeds arbitrary bytes to the archive reader that restore and verify run
-//! (`read_archive`): gzip, tar headers, entry paths, duplicates, the end of
+//! (`ReadJob::read_all`, the parts of a read job in one instance): gzip, tar headers, entry paths, duplicates, the end of
 //! the streams and the manifest. It must never panic, overflow, run out of
 //! memory or hang; reporting problems or returning an error is fine.
 //!
@@ -13,7 +13,7 @@
 //! layout records computed here: so mutations reach the reader of pieces,
 //! not only its digest check.
 //!
-//! `read_archive` reads the file of a backup in its `backups` folder, so the
+//! The reader reads the file of a backup in its `backups` folder, so the
 //! input is written to `<temp>/kinesis-plugin-fuzz-<pid>/backups/`, the
 //! same file name on every run.
 
@@ -28,9 +28,10 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use kinesis_backup_plugin::archive::entry_path::{EntryKind, EntryPath, check_entry_path};
 use kinesis_backup_plugin::archive::layout::{ArchiveLayout, Piece};
-use kinesis_backup_plugin::archive::read::{ExtractSink, MAX_ENV_BYTES, read_archive};
+use kinesis_backup_plugin::archive::read::{ExtractSink, MAX_ENV_BYTES};
 use kinesis_backup_plugin::error::Result;
 use kinesis_backup_plugin::host::{Context, Host, LogLevel, Roots};
+use kinesis_backup_plugin::jobs::read::ReadJob;
 use kinesis_backup_plugin::records::Backup;
 use libfuzzer_sys::fuzz_target;
 
@@ -156,7 +157,8 @@ fuzz_target!(|input: &[u8]| {
     };
     let mut sink = CheckingSink::default();
     let ctx = Context { host: &NullHost, roots };
-    if let Ok(check) = read_archive(ctx, &backup, &mut sink) {
+    let read = ReadJob::of(ctx, &backup, true).and_then(|job| job.read_all(ctx, &mut sink));
+    if let Ok(check) = read {
         assert!(check.files <= sink.files && check.bytes <= sink.bytes, "counted more than was read");
         if check.problems.is_empty() {
             assert!(sink.current.is_none(), "a sound archive left a file open");
