@@ -1,4 +1,5 @@
-//! Removing folder trees the plugin made (job folders, staging folders).
+//! Making and removing the folders the plugin owns (job folders, staging
+//! folders).
 
 use std::fs;
 use std::io;
@@ -13,4 +14,9 @@ pub fn remove_tree(path: &Path) -> Result<()> {
         Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(err) => Err(PluginError::io("remove", path, &err)),
     }
+}
+
+/// Makes the folder `path`, whose parent exists.
+pub fn create_folder(path: &Path) -> Result<()> {
+    fs::create_dir(path).map_err(|e| PluginError::io("create", path, &e))
 }

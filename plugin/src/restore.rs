@@ -4,17 +4,13 @@
 //! rolling back when it fails) and hand `.env` back to the host.
 
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::archive::entry_path::{CONTENT_ROOTS, EntryPath};
+use crate::archive::extract::Staging;
 use crate::archive::name::{previous_folder_name, staging_folder_name};
-use crate::archive::plan::fs_path;
-use crate::archive::read::ExtractSink;
 use crate::catalog::Catalog;
 use crate::error::{PluginError, Result};
-use crate::fast_write::NewFile;
-use crate::folders::remove_tree;
+use crate::folders::{create_folder, remove_tree};
 use crate::host::{Context, LogLevel};
 use crate::jobs::read::ReadJob;
 use crate::records::RestoreReport;
@@ -135,107 +131,6 @@ impl Moves {
         }
         complete
     }
-}
-
-/// Extracts an archive's folders and files into a destination and keeps
-/// `.env` in memory (`None` when the archive has none).
-pub struct Staging<'a> {
-    to: Destination<'a>,
-    /// The archive's `.env`, once read.
-    pub env: Option<Vec<u8>>,
-    current: Option<Current>,
-}
-
-/// Where extracted entries go.
-enum Destination<'a> {
-    /// Under a staging folder, which holds the three content roots.
-    Folder(PathBuf),
-    /// Straight into the content roots (empty folders the host stages).
-    Roots(Context<'a>),
-}
-
-/// Where the file being extracted goes.
-enum Current {
-    Env,
-    File(NewFile, PathBuf),
-}
-
-impl<'a> Staging<'a> {
-    /// A fresh staging folder with the three content roots in it.
-    fn create(dir: &Path) -> Result<Self> {
-        remove_tree(dir)?;
-        create_folder(dir)?;
-        for root in CONTENT_ROOTS {
-            create_folder(&dir.join(root))?;
-        }
-        Ok(Staging { to: Destination::Folder(dir.to_path_buf()), env: None, current: None })
-    }
-
-    /// Extracts straight into the content roots of `ctx`.
-    pub fn into_roots(ctx: Context<'a>) -> Self {
-        Staging { to: Destination::Roots(ctx), env: None, current: None }
-    }
-
-    fn target(&self, path: &EntryPath) -> Result<PathBuf> {
-        match &self.to {
-            Destination::Folder(dir) => {
-                let mut target = dir.clone();
-                target.extend(path.components());
-                Ok(target)
-            }
-            Destination::Roots(ctx) => fs_path(*ctx, path.as_str()),
-        }
-    }
-}
-
-impl ExtractSink for Staging<'_> {
-    fn directory(&mut self, path: &EntryPath) -> Result<()> {
-        let target = self.target(path)?;
-        fs::create_dir_all(&target).map_err(|e| PluginError::io("create", &target, &e))
-    }
-
-    fn begin_file(&mut self, path: &EntryPath, size: u64) -> Result<()> {
-        if path.is_env() {
-            self.env = Some(Vec::with_capacity(size as usize));
-            self.current = Some(Current::Env);
-            return Ok(());
-        }
-        let target = self.target(path)?;
-        let file = match NewFile::create(&target) {
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                // The archive had no entry for the parent folder (or another
-                // part of it creates that entry).
-                if let Some(parent) = target.parent() {
-                    fs::create_dir_all(parent).map_err(|e| PluginError::io("create", parent, &e))?;
-                }
-                NewFile::create(&target)
-            }
-            other => other,
-        }
-        .map_err(|e| PluginError::io("create", &target, &e))?;
-        self.current = Some(Current::File(file, target));
-        Ok(())
-    }
-
-    fn write(&mut self, chunk: &[u8]) -> Result<()> {
-        match &mut self.current {
-            Some(Current::Env) => {
-                self.env.get_or_insert_with(Vec::new).extend_from_slice(chunk);
-                Ok(())
-            }
-            Some(Current::File(file, path)) => file.write_all(chunk).map_err(|e| PluginError::io("write", path, &e)),
-            None => Ok(()),
-        }
-    }
-
-    fn end_file(&mut self) -> Result<()> {
-        self.current = None;
-        Ok(())
-    }
-}
-
-fn create_folder(path: &Path) -> Result<()> {
-    fs::create_dir(path).map_err(|e| PluginError::io("create", path, &e))
 }
 
 /// Removes a folder tree, logging (not failing) when that is impossible.

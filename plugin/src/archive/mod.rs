@@ -3,6 +3,7 @@
 //! and read by separate instances.
 
 pub mod entry_path;
+pub mod extract;
 pub mod gzip;
 pub mod hashing;
 pub mod join;

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::archive::extract::Staging;
 use crate::archive::hashing::{Digested, Hashes, Progress, sha256_file};
 use crate::archive::layout::{ArchiveLayout, PieceRole};
 use crate::archive::manifest::MANIFEST_PATH;
@@ -22,7 +23,6 @@ use crate::catalog::Catalog;
 use crate::error::{PluginError, Result};
 use crate::host::Context;
 use crate::records::{Backup, RestoreReport, VerifyReport};
-use crate::restore::Staging;
 
 /// What every call of a restore or verify job needs to know.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
