@@ -366,3 +366,72 @@ fn tenants_created_changed_and_deleted_while_serving_are_picked_up() {
     assert_eq!(listed["tenants"].as_array().unwrap().len(), 1, "{listed}");
     assert_eq!(listed["tenants"][0]["name"], "first");
 }
+
+/// An archive sent slowly: nothing for `pause`, then the bytes.
+struct SlowArchive {
+    bytes: std::io::Cursor<Vec<u8>>,
+    pause: Option<Duration>,
+}
+
+impl std::io::Read for SlowArchive {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(pause) = self.pause.take() {
+            std::thread::sleep(pause);
+        }
+        self.bytes.read(buf)
+    }
+}
+
+#[test]
+fn uploads_are_received_one_at_a_time_and_bounded_by_the_byte_quota() {
+    let (_holder, dir) = tenants_dir();
+    create_tenant(&dir, "acme", &[]);
+    std::fs::write(dir.join("acme/public/page.html"), "<p>acme</p>".repeat(2000)).unwrap();
+    let server = Hosting::start(&dir, &[]);
+    let acme = server.signed_in("acme");
+    let made = acme.post("/backup/create", json!({"uid": 1, "backup": {}}));
+    let (id, name) = (made.1["backup"]["id"].as_u64().unwrap(), made.1["backup"]["name"].as_str().unwrap().to_owned());
+    let archive = acme.request(Method::GET, &format!("/backup/download?uid=1&id={id}")).send().unwrap();
+    let archive = archive.bytes().unwrap().to_vec();
+    let delete = || acme.call(Method::DELETE, &format!("/backup/delete?uid=1&id={id}"), None).0;
+    assert_eq!(delete(), 200);
+    let upload_path = format!("/backup/upload?uid=1&name={name}");
+
+    // A slow upload holds the tenant's upload slot: another one meanwhile is
+    // 409 and changes nothing; the slow one then lands.
+    let slow = {
+        let request = acme.request(Method::POST, &upload_path);
+        let body = SlowArchive { bytes: std::io::Cursor::new(archive.clone()), pause: Some(Duration::from_secs(2)) };
+        std::thread::spawn(move || request.body(reqwest::blocking::Body::new(body)).send().unwrap().status().as_u16())
+    };
+    std::thread::sleep(Duration::from_millis(700));
+    let second = acme.request(Method::POST, &upload_path).body(archive.clone()).send().unwrap();
+    assert_eq!(second.status().as_u16(), 409);
+    assert!(second.text().unwrap().contains("another upload to this tenant"));
+    assert_eq!(slow.join().unwrap(), 200, "the slow upload lands");
+    assert_eq!(delete(), 200);
+
+    // A byte quota below the archive's size: the upload is refused (507)
+    // however it announces itself, and nothing is kept.
+    let room = (archive.len() - 1).to_string();
+    let out = kb(&["tenant", "update", "acme", "--tenants", dir.to_str().unwrap(), "--quota-bytes", &room]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    std::thread::sleep(Duration::from_millis(2500));
+    let announced = acme.request(Method::POST, &upload_path).body(archive.clone()).send().unwrap();
+    let streamed = acme
+        .request(Method::POST, &upload_path)
+        .body(reqwest::blocking::Body::new(SlowArchive { bytes: std::io::Cursor::new(archive.clone()), pause: None }))
+        .send()
+        .unwrap();
+    for refused in [announced, streamed] {
+        assert_eq!(refused.status().as_u16(), 507);
+        assert!(refused.text().unwrap().contains("may still take under its quota"));
+    }
+    let names: Vec<String> = std::fs::read_dir(dir.join("acme/backups"))
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .collect();
+    assert!(!names.contains(&name), "a refused upload was kept: {names:?}");
+    assert_eq!(acme.get("/backup/fetch?uid=1&limit=10&offset=0").1["amount"], 0);
+}

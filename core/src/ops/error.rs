@@ -35,6 +35,9 @@ pub enum OpsError {
     /// Another backup or restore of this tenant is running.
     #[error("a backup or restore is already running for this tenant; try again when it has finished")]
     Busy,
+    /// Another upload to this tenant is being received.
+    #[error("another upload to this tenant is being received; send this one when it has finished")]
+    UploadRunning,
     /// The tenant could not be opened.
     #[error(transparent)]
     Tenant(#[from] TenantError),
@@ -140,7 +143,7 @@ impl OpsError {
                 | CallError::Violation { .. }
                 | CallError::Host(_) => ErrorKind::Internal,
             },
-            OpsError::Busy => ErrorKind::Busy,
+            OpsError::Busy | OpsError::UploadRunning => ErrorKind::Busy,
             OpsError::DiskFull { .. } | OpsError::QuotaExceeded(_) => ErrorKind::DiskFull,
             OpsError::RestoreRefused { .. } | OpsError::RestoreRolledBack { .. } => ErrorKind::Unusable,
             OpsError::ArchiveMissing { .. } => ErrorKind::NotFound,

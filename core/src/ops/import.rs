@@ -11,7 +11,8 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::offsite::Change;
 use super::{Backups, OpsError};
@@ -23,17 +24,60 @@ use crate::tenant::files::{available_bytes, is_disk_full, remove_any, sync_dir};
 const PROBLEMS_QUOTED: usize = 5;
 
 /// The place an upload is written to before it is checked; removed when
-/// dropped.
+/// dropped. It holds the tenant's one upload slot until then.
 #[derive(Debug)]
 pub struct ImportStaging {
     dir: PathBuf,
     file: PathBuf,
+    room: Option<u64>,
+    _receiving: Receiving,
+}
+
+/// The tenant's upload slot, taken; given back when dropped.
+#[derive(Debug)]
+struct Receiving(Arc<AtomicBool>);
+
+impl Receiving {
+    /// Takes the slot `flag`, unless another upload holds it.
+    fn claim(flag: &Arc<AtomicBool>) -> Result<Receiving, OpsError> {
+        if flag.swap(true, Ordering::AcqRel) {
+            return Err(OpsError::UploadRunning);
+        }
+        Ok(Receiving(flag.clone()))
+    }
+}
+
+impl Drop for Receiving {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 impl ImportStaging {
     /// The file the upload is to be written to.
     pub fn path(&self) -> &Path {
         &self.file
+    }
+
+    /// The most bytes the upload may have under the tenant's byte quota
+    /// (`None` without one).
+    pub fn room(&self) -> Option<u64> {
+        self.room
+    }
+
+    /// Whether an upload of `size` bytes is larger than the room its quota
+    /// leaves.
+    pub fn exceeds_room(&self, size: u64) -> bool {
+        self.room.is_some_and(|room| size > room)
+    }
+
+    /// The refusal of an upload larger than [`ImportStaging::room`].
+    pub fn over_quota(&self) -> OpsError {
+        OpsError::QuotaExceeded(format!(
+            "the upload is larger than the {} the tenant's backups may still take under its quota; \
+             delete some backups or give them an expiry",
+            super::size_in_words(self.room.unwrap_or(0))
+        ))
     }
 
     /// A failed write of the upload, a full disk told apart.
@@ -59,13 +103,17 @@ impl Drop for ImportStaging {
 }
 
 impl Backups {
-    /// A fresh place to write an upload to.
+    /// A fresh place to write an upload to, with the tenant's one upload
+    /// slot (another upload meanwhile is refused) and the room its quota
+    /// leaves.
     pub fn import_begin(&self) -> Result<ImportStaging, OpsError> {
         static IMPORTS: AtomicU64 = AtomicU64::new(0);
+        let receiving = Receiving::claim(&self.uploading)?;
+        let room = self.quota_room()?;
         let dir = self.tenant.work().import(IMPORTS.fetch_add(1, Ordering::Relaxed));
         std::fs::create_dir_all(dir.join("backups"))
             .map_err(|err| OpsError::Io(format!("cannot make the upload folder {}: {err}", dir.display())))?;
-        Ok(ImportStaging { file: dir.join("upload.part"), dir })
+        Ok(ImportStaging { file: dir.join("upload.part"), dir, room, _receiving: receiving })
     }
 
     /// Writes all of `reader` to a fresh place, refusing more than `limit`
@@ -82,10 +130,14 @@ impl Backups {
         let staging = self.import_begin()?;
         let mut file = std::fs::File::create(staging.path()).map_err(|err| staging.write_failure(err))?;
         let allowed = limit.unwrap_or(u64::MAX);
-        let written = std::io::copy(&mut reader.take(allowed.saturating_add(1)), &mut file)
+        let room = staging.room().unwrap_or(u64::MAX);
+        let written = std::io::copy(&mut reader.take(allowed.min(room).saturating_add(1)), &mut file)
             .map_err(|err| staging.write_failure(err))?;
         if written > allowed {
             return Err(OpsError::TooLarge { limit: allowed });
+        }
+        if staging.exceeds_room(written) {
+            return Err(staging.over_quota());
         }
         file.flush().and_then(|()| file.sync_all()).map_err(|err| staging.write_failure(err))?;
         drop(file);

@@ -22,7 +22,7 @@ pub use engine::{DataEngine, NoDatabase, WritesPaused};
 pub use error::{ErrorKind, OpsError, size_in_words};
 pub use import::ImportStaging;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use chrono::{DateTime, Utc};
@@ -59,6 +59,9 @@ pub struct Backups {
     snapshots: AtomicU64,
     offsite: Option<Offsite>,
     activity: Arc<Activity>,
+    /// An upload is being received (one at a time, so that one tenant's
+    /// uploads cannot fill the disk it shares with others).
+    uploading: Arc<AtomicBool>,
 }
 
 /// Limits on a tenant's backups; `None` is unlimited.
@@ -101,6 +104,7 @@ impl Backups {
             snapshots: AtomicU64::new(0),
             offsite: None,
             activity,
+            uploading: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -163,6 +167,23 @@ impl Backups {
     fn turn(&self) -> Option<Turn> {
         let instances = self.runtime.instances_per_job() as usize;
         self.admission.as_ref().map(|admission| admission.admit(&self.tenant.root().to_string_lossy(), instances))
+    }
+
+    /// Bytes the tenant's backups may still take under its quota, `None`
+    /// without a byte quota.
+    fn quota_room(&self) -> Result<Option<u64>, OpsError> {
+        let Some(allowed) = self.quota.bytes else {
+            return Ok(None);
+        };
+        let mut used = 0u64;
+        each_page(
+            |offset| self.list(None, PAGE, offset).map(|page| (page.backups, page.amount)),
+            |backups| {
+                used += backups.iter().map(|b| b.size).sum::<u64>();
+                true
+            },
+        )?;
+        Ok(Some(allowed.saturating_sub(used)))
     }
 
     /// Refuses a new backup that would pass the tenant's quota: a create

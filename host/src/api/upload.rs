@@ -52,11 +52,12 @@ const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(3);
             body = Message),
         (status = 401, description = "Not signed in", body = Message),
         (status = 403, description = "Not ROOT, or `uid` is not the caller", body = Message),
-        (status = 409, description = "Another backup or restore is running", body = Message),
+        (status = 409, description = "Another backup or restore is running, or another upload is being received",
+            body = Message),
         (status = 413, description = "Larger than the server's upload limit; nothing is kept", body = Message),
         (status = 422, description = "The archive failed its checks, or a backup with its id exists; nothing is kept",
             body = Message),
-        (status = 507, description = "The disk is full", body = Message),
+        (status = 507, description = "The disk is full, or the upload would pass the tenant's quota", body = Message),
     ))]
 pub async fn upload(
     State(state): State<AppState>,
@@ -74,6 +75,12 @@ pub async fn upload(
         return Err(too_large());
     }
     let staging = state.ops(|backups| backups.import_begin()).await?;
+    if announced.is_some_and(|len| staging.exceeds_room(len)) {
+        let refused = ApiError::from(staging.over_quota());
+        drop(staging);
+        drain(body.into_data_stream()).await;
+        return Err(refused);
+    }
     let failed = |err| ApiError::from(staging.write_failure(err));
     let mut file = tokio::fs::File::create(staging.path()).await.map_err(failed)?;
     let mut stream = body.into_data_stream();
@@ -81,11 +88,12 @@ pub async fn upload(
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|err| ApiError::bad_request(format!("the upload broke off: {err}")))?;
         written += chunk.len() as u64;
-        if written > limit {
+        if written > limit || staging.exceeds_room(written) {
+            let refused = if written > limit { too_large() } else { ApiError::from(staging.over_quota()) };
             drop(file);
             drop(staging);
             drain(stream).await;
-            return Err(too_large());
+            return Err(refused);
         }
         file.write_all(&chunk).await.map_err(failed)?;
     }
