@@ -327,8 +327,7 @@ fn a_hostile_tenant_does_not_slow_the_others_and_quotas_hold() {
         healthy.request(Method::POST, &format!("/backup/upload?uid=1&name={name}")).body(archive).send().unwrap();
     assert_eq!(upload.status().as_u16(), 507);
     assert!(upload.text().unwrap().contains("its quota allows 2"));
-    let archives = std::fs::read_dir(dir.join("healthy/backups")).unwrap().flatten();
-    let names: Vec<String> = archives.filter_map(|e| e.file_name().into_string().ok()).collect();
+    let names = support::http::file_names(&dir.join("healthy/backups"));
     assert!(!names.contains(&name), "the refused upload was kept: {names:?}");
     assert_eq!(healthy.get("/backup/fetch?uid=1&limit=10&offset=0").1["amount"], 2);
 }
@@ -427,11 +426,7 @@ fn uploads_are_received_one_at_a_time_and_bounded_by_the_byte_quota() {
         assert_eq!(refused.status().as_u16(), 507);
         assert!(refused.text().unwrap().contains("may still take under its quota"));
     }
-    let names: Vec<String> = std::fs::read_dir(dir.join("acme/backups"))
-        .unwrap()
-        .flatten()
-        .filter_map(|entry| entry.file_name().into_string().ok())
-        .collect();
+    let names = support::http::file_names(&dir.join("acme/backups"));
     assert!(!names.contains(&name), "a refused upload was kept: {names:?}");
     assert_eq!(acme.get("/backup/fetch?uid=1&limit=10&offset=0").1["amount"], 0);
 }

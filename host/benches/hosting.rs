@@ -13,6 +13,9 @@
 
 #[path = "support/data_set.rs"]
 mod data_set;
+#[path = "support/proc_status.rs"]
+mod proc_status;
+use proc_status::status_mib;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -213,16 +216,8 @@ impl Server {
 
     /// The server's resident and peak resident memory, in MiB.
     fn rss_mib(&self) -> (f64, f64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let field = |key: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(key))
-                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-                .unwrap_or(0.0)
-                / 1024.0
-        };
-        (field("VmRSS:"), field("VmHWM:"))
+        let pid = self.child.id();
+        (status_mib(pid, "VmRSS:"), status_mib(pid, "VmHWM:"))
     }
 }
 

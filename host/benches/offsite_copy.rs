@@ -20,10 +20,16 @@ use kinesis_backup_core::tenant::{Access, Tenant};
 use sha2::Digest;
 
 #[allow(dead_code)]
+#[path = "support/data_set.rs"]
+mod data_set;
+#[path = "support/proc_status.rs"]
+mod proc_status;
+#[allow(dead_code)]
 #[path = "../../tests/support/s3.rs"]
 mod s3;
 
-const MIB: u64 = 1024 * 1024;
+use data_set::MIB;
+use proc_status::status_mib;
 const NAME: &str = "backup-20300101_0000_1.tar.gz";
 
 fn main() {
@@ -87,30 +93,16 @@ fn main() {
         }
     }
     table.print(mib);
-    let s3_peak = server.pid().map(peak_rss_mib).unwrap_or(0);
-    println!("peak RSS: s3s-fs {s3_peak} MiB, this process {} MiB", peak_rss_mib(std::process::id()));
+    let s3_peak = server.pid().map_or(0.0, |pid| status_mib(pid, "VmHWM:"));
+    println!("peak RSS: s3s-fs {s3_peak:.0} MiB, this process {:.0} MiB", status_mib(std::process::id(), "VmHWM:"));
 }
 
 /// Writes `mib` MiB of reproducible random bytes to `path`; the record of a
 /// backup with that archive.
 fn write_archive(path: &Path, mib: u64) -> Backup {
-    use std::io::Write;
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    data_set::write_random(path, mib * MIB);
     let mut hasher = sha2::Sha256::new();
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut chunk = vec![0u8; MIB as usize];
-    for _ in 0..mib {
-        for word in chunk.chunks_mut(8) {
-            // xorshift64*: fast, reproducible, incompressible enough.
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            word.copy_from_slice(&state.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
-        }
-        hasher.update(&chunk);
-        file.write_all(&chunk).unwrap();
-    }
-    file.into_inner().unwrap().sync_all().unwrap();
+    std::io::copy(&mut std::fs::File::open(path).unwrap(), &mut hasher).unwrap();
     Backup {
         id: 1,
         name: NAME.into(),
@@ -134,17 +126,6 @@ fn timed(work: impl FnOnce()) -> Duration {
 fn run_ok(command: &mut Command) {
     let output = command.output().expect("the command starts");
     assert!(output.status.success(), "{command:?}: {}", String::from_utf8_lossy(&output.stderr));
-}
-
-/// Peak resident memory of process `pid` in MiB (VmHWM).
-fn peak_rss_mib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kib: u64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0);
-    kib / 1024
 }
 
 /// Each measurement's times over the runs, in the order first added.

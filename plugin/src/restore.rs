@@ -24,17 +24,7 @@ pub fn restore(ctx: Context, id: u64) -> Result<RestoreReport> {
     let backup = catalog.backup(id, now)?;
     let staging_dir = ctx.roots.backups.join(staging_folder_name(id));
     let mut staging = Staging::create(&staging_dir)?;
-    let checked = ReadJob::of(ctx, &backup, true).and_then(|job| job.read_all(ctx, &mut staging)).and_then(|check| {
-        if check.problems.is_empty() {
-            Ok(check)
-        } else {
-            Err(PluginError::CorruptArchive(format!(
-                "backup {id} ({}) was not restored, nothing was changed: {}",
-                backup.name,
-                check.problems.join("; ")
-            )))
-        }
-    });
+    let checked = ReadJob::of(ctx, &backup, true).and_then(|job| job.sound(job.read_all(ctx, &mut staging)?));
     let check = match checked {
         Ok(check) => check,
         Err(err) => {

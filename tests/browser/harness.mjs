@@ -45,7 +45,8 @@ function freePort() {
   });
 }
 
-const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 /**
  * Starts `kinesis-backup serve` on a new tenant folder and waits until it answers; `args` are

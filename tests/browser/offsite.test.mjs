@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  ROOT_PASSWORD, launchBrowser, s3Server, screenshot, signIn, startServer,
+  ROOT_PASSWORD, launchBrowser, s3Server, screenshot, signIn, sleep, startServer,
 } from './harness.mjs';
 
 const BUCKET = 'kinesis-offsite';
@@ -55,7 +55,7 @@ describe('offsite copies and uploads', { timeout: 300_000 }, () => {
       const { backup: now } = await server.api.call('GET', '/backup/fetch/one', { id });
       if (now.offsite === want) return now;
       if (Date.now() > deadline) throw new Error(`backup ${id} stayed ${now.offsite}, not ${want}`);
-      await new Promise((resolve) => { setTimeout(resolve, 100); });
+      await sleep(100);
     }
   }
 
@@ -93,7 +93,7 @@ describe('offsite copies and uploads', { timeout: 300_000 }, () => {
     const deadline = Date.now() + 30_000;
     while (existsSync(remoteFile(backup.name))) {
       assert.ok(Date.now() < deadline, 'the delete did not remove the offsite copy');
-      await new Promise((resolve) => { setTimeout(resolve, 100); });
+      await sleep(100);
     }
     await page.reload();
     await page.locator('#backups-empty', { hasText: 'No backups yet' }).waitFor();

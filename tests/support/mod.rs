@@ -12,9 +12,9 @@ pub mod s3;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use kinesis_backup_core::runtime::{Clock, Invocation, PluginSource, Runtime, RuntimeOptions};
+use kinesis_backup_core::runtime::{Clock, Invocation, PluginSource, RuntimeOptions};
 use kinesis_backup_core::tenant::TenantDirs;
 
 #[allow(unused_imports)]
@@ -54,15 +54,6 @@ pub fn plugin_v1_0_0() -> PluginSource {
 /// The cache folder tests share.
 pub fn test_cache_dir() -> PathBuf {
     std::env::temp_dir().join("kinesis-backup-test-cache")
-}
-
-/// One runtime of the plugin under test, shared by the tests of a binary.
-pub fn runtime() -> &'static Runtime {
-    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        Runtime::load(plugin_source(), test_options())
-            .unwrap_or_else(|e| panic!("the plugin under test does not load: {e}"))
-    })
 }
 
 /// A temporary tenant folder with the standard layout, removed on drop.

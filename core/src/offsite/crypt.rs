@@ -29,19 +29,14 @@ impl EncryptTo {
             .map_err(|err| OffsiteError::Config(format!("{text:?} is not an age X25519 recipient (age1…): {err}")))
     }
 
-    /// A writer that encrypts into `output`; call [`finish_encryption`] at
-    /// the end.
+    /// A writer that encrypts into `output`; its `finish` writes the last
+    /// chunk.
     pub fn wrap<W: Write>(&self, output: W) -> Result<age::stream::StreamWriter<W>, OffsiteError> {
         let recipient: &dyn age::Recipient = &self.0;
         let encryptor = age::Encryptor::with_recipients(std::iter::once(recipient))
             .map_err(|err| OffsiteError::Crypto(err.to_string()))?;
         encryptor.wrap_output(output).map_err(|err| OffsiteError::Crypto(err.to_string()))
     }
-}
-
-/// Writes the last chunk and returns the inner writer.
-pub fn finish_encryption<W: Write>(writer: age::stream::StreamWriter<W>) -> std::io::Result<W> {
-    writer.finish()
 }
 
 /// The file holding the secret keys that decrypt fetched copies.
@@ -99,7 +94,7 @@ mod tests {
         let to = EncryptTo::parse(&identity.to_public().to_string()).unwrap();
         let mut writer = to.wrap(Vec::new()).unwrap();
         writer.write_all(b"the archive").unwrap();
-        let sealed = finish_encryption(writer).unwrap();
+        let sealed = writer.finish().unwrap();
         assert!(!sealed.windows(11).any(|w| w == b"the archive"));
 
         let mut plain = Vec::new();

@@ -483,28 +483,6 @@ impl Offsite {
         lock(&self.shared.state).tasks.values().filter(|task| !task.gave_up).count()
     }
 
-    /// Waits until no task is left to run or `limit` has passed (tests,
-    /// and commands that finish their copies before they end).
-    pub fn wait_idle(&self, limit: Duration) -> bool {
-        let deadline = std::time::Instant::now() + limit;
-        let mut state = lock(&self.shared.state);
-        loop {
-            if state.tasks.values().all(|task| task.gave_up) {
-                return true;
-            }
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            state = self
-                .shared
-                .wake
-                .wait_timeout(state, left.min(Duration::from_millis(200)))
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-    }
-
     /// Brings backup `record`'s remote copy into `backups/` under its name,
     /// decrypted and checked against the record's SHA-256.
     pub fn fetch(&self, record: &RemoteRecord) -> Result<(), OffsiteError> {

@@ -119,12 +119,17 @@ impl OffsiteState {
         write_atomic(file, &json)
     }
 
-    /// The next task that may run at `now`, by id.
-    pub fn next_due(&self, now: DateTime<Utc>) -> Option<(u64, Task)> {
+    /// The tasks that may run at `now`, by id.
+    pub fn due(&self, now: DateTime<Utc>) -> impl Iterator<Item = (u64, Task)> + '_ {
         self.tasks
             .iter()
-            .find(|(_, task)| !task.gave_up && task.not_before.is_none_or(|at| at <= now))
+            .filter(move |(_, task)| !task.gave_up && task.not_before.is_none_or(|at| at <= now))
             .map(|(id, task)| (*id, task.clone()))
+    }
+
+    /// The next task that may run at `now`, by id.
+    pub fn next_due(&self, now: DateTime<Utc>) -> Option<(u64, Task)> {
+        self.due(now).next()
     }
 
     /// When the earliest waiting task may run, if one waits.

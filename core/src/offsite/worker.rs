@@ -4,8 +4,6 @@
 //! again, until its attempts run out and it is marked failed with its
 //! reason. One thread per tenant with work; it ends when the queue is empty.
 
-use std::fs::File;
-use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +13,7 @@ use super::digest::{HashingReader, mismatch};
 use super::queue::{Job, RemoteRecord, Task};
 use super::target::{archive_file, record_file};
 use super::{OffsiteError, Remote, Shared, lock};
-use crate::tenant::files::no_follow;
+use crate::tenant::safe_files::{SafeOpenError, open_regular};
 
 /// How a task ended.
 enum Outcome {
@@ -67,15 +65,7 @@ fn run(shared: Arc<Shared>) {
 /// Runs every task due now once, in the calling thread.
 pub(super) fn run_due(shared: &Arc<Shared>, remote: &Remote) {
     let now = Utc::now();
-    let due: Vec<(u64, Task)> = {
-        let state = lock(&shared.state);
-        state
-            .tasks
-            .iter()
-            .filter(|(_, t)| !t.gave_up && t.not_before.is_none_or(|at| at <= now))
-            .map(|(id, t)| (*id, t.clone()))
-            .collect()
-    };
+    let due: Vec<(u64, Task)> = lock(&shared.state).due(now).collect();
     for (id, task) in due {
         attempt(shared, remote, id, task);
     }
@@ -155,11 +145,15 @@ fn attempt(shared: &Shared, remote: &Remote, id: u64, task: Task) {
 fn copy(shared: &Shared, remote: &Remote, task: &Task) -> Result<Option<RemoteRecord>, OffsiteError> {
     let backup = &task.backup;
     let path = shared.backups.join(&backup.name);
-    let file = File::options()
-        .read(true)
-        .custom_flags(no_follow())
-        .open(&path)
-        .map_err(|err| OffsiteError::Local(format!("cannot read {}: {err}", path.display())))?;
+    let file = match open_regular(&shared.backups, &backup.name) {
+        Ok(opened) => opened.file,
+        Err(SafeOpenError::NotFound) => {
+            return Err(OffsiteError::Local(format!("{} is missing, or not a regular file", path.display())));
+        }
+        Err(SafeOpenError::Io(err)) => {
+            return Err(OffsiteError::Local(format!("cannot read {}: {err}", path.display())));
+        }
+    };
     let encrypt_to = remote.config.encrypt_to.clone();
     let encrypted = encrypt_to.is_some();
     let key = archive_file(&backup.name, encrypted);
@@ -170,7 +164,7 @@ fn copy(shared: &Shared, remote: &Remote, task: &Task) -> Result<Option<RemoteRe
         Some(to) => {
             let mut sealed = to.wrap(&mut upload)?;
             std::io::copy(&mut reader, &mut sealed).map_err(failed_write)?;
-            super::crypt::finish_encryption(sealed).map_err(failed_write)?;
+            sealed.finish().map_err(failed_write)?;
         }
         None => {
             std::io::copy(&mut reader, &mut upload).map_err(failed_write)?;

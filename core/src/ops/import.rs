@@ -65,19 +65,21 @@ impl ImportStaging {
         self.room
     }
 
-    /// Whether an upload of `size` bytes is larger than the room its quota
-    /// leaves.
-    pub fn exceeds_room(&self, size: u64) -> bool {
-        self.room.is_some_and(|room| size > room)
-    }
-
-    /// The refusal of an upload larger than [`ImportStaging::room`].
-    pub fn over_quota(&self) -> OpsError {
-        OpsError::QuotaExceeded(format!(
-            "the upload is larger than the {} the tenant's backups may still take under its quota; \
-             delete some backups or give them an expiry",
-            super::size_in_words(self.room.unwrap_or(0))
-        ))
+    /// Refuses an upload of `size` bytes (so far, or announced) that is
+    /// larger than `limit`, the face's own cap, or than the room the
+    /// tenant's quota leaves.
+    pub fn refuse_past(&self, size: u64, limit: u64) -> Result<(), OpsError> {
+        if size > limit {
+            return Err(OpsError::TooLarge { limit });
+        }
+        match self.room {
+            Some(room) if size > room => Err(OpsError::QuotaExceeded(format!(
+                "the upload is larger than the {} the tenant's backups may still take under its quota; \
+                 delete some backups or give them an expiry",
+                super::size_in_words(room)
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// A failed write of the upload, a full disk told apart.
@@ -103,11 +105,13 @@ impl Drop for ImportStaging {
 }
 
 impl Backups {
-    /// A fresh place to write an upload to, with the tenant's one upload
-    /// slot (another upload meanwhile is refused) and the room its quota
-    /// leaves.
-    pub fn import_begin(&self) -> Result<ImportStaging, OpsError> {
+    /// A fresh place to write an upload of archive `name` to, with the
+    /// tenant's one upload slot (another upload meanwhile is refused) and
+    /// the room its quota leaves. A `name` without the archive shape is
+    /// refused before anything is received.
+    pub fn import_begin(&self, name: &str) -> Result<ImportStaging, OpsError> {
         static IMPORTS: AtomicU64 = AtomicU64::new(0);
+        import_id(name)?;
         let receiving = Receiving::claim(&self.uploading)?;
         let room = self.quota_room()?;
         let dir = self.tenant.work().import(IMPORTS.fetch_add(1, Ordering::Relaxed));
@@ -126,19 +130,13 @@ impl Backups {
         name: &str,
         description: Option<&str>,
     ) -> Result<Backup, OpsError> {
-        import_id(name)?;
-        let staging = self.import_begin()?;
+        let staging = self.import_begin(name)?;
         let mut file = std::fs::File::create(staging.path()).map_err(|err| staging.write_failure(err))?;
         let allowed = limit.unwrap_or(u64::MAX);
         let room = staging.room().unwrap_or(u64::MAX);
         let written = std::io::copy(&mut reader.take(allowed.min(room).saturating_add(1)), &mut file)
             .map_err(|err| staging.write_failure(err))?;
-        if written > allowed {
-            return Err(OpsError::TooLarge { limit: allowed });
-        }
-        if staging.exceeds_room(written) {
-            return Err(staging.over_quota());
-        }
+        staging.refuse_past(written, allowed)?;
         file.flush().and_then(|()| file.sync_all()).map_err(|err| staging.write_failure(err))?;
         drop(file);
         self.import(staging, name, description)

@@ -73,6 +73,17 @@ pub struct Quota {
     pub backups: Option<u64>,
 }
 
+/// What a tenant's backups take.
+#[derive(Debug, Clone, Copy, Default)]
+struct Usage {
+    /// How many there are.
+    count: u64,
+    /// Their bytes.
+    bytes: u64,
+    /// The size of the newest, when there is one.
+    newest: Option<u64>,
+}
+
 /// The tenant's backup-or-restore slot and, with a shared queue, its turn.
 struct Running<'a> {
     _slot: MutexGuard<'a, ()>,
@@ -169,21 +180,29 @@ impl Backups {
         self.admission.as_ref().map(|admission| admission.admit(&self.tenant.root().to_string_lossy(), instances))
     }
 
+    /// What the tenant's backups take now: how many, their bytes, and the
+    /// size of the newest.
+    fn usage(&self) -> Result<Usage, OpsError> {
+        let mut usage = Usage::default();
+        each_page(
+            |offset| self.list(None, PAGE, offset).map(|page| (page.backups, page.amount)),
+            |backups| {
+                usage.newest = usage.newest.or(backups.first().map(|b| b.size));
+                usage.count += backups.len() as u64;
+                usage.bytes += backups.iter().map(|b| b.size).sum::<u64>();
+                true
+            },
+        )?;
+        Ok(usage)
+    }
+
     /// Bytes the tenant's backups may still take under its quota, `None`
     /// without a byte quota.
     fn quota_room(&self) -> Result<Option<u64>, OpsError> {
         let Some(allowed) = self.quota.bytes else {
             return Ok(None);
         };
-        let mut used = 0u64;
-        each_page(
-            |offset| self.list(None, PAGE, offset).map(|page| (page.backups, page.amount)),
-            |backups| {
-                used += backups.iter().map(|b| b.size).sum::<u64>();
-                true
-            },
-        )?;
-        Ok(Some(allowed.saturating_sub(used)))
+        Ok(Some(allowed.saturating_sub(self.usage()?.bytes)))
     }
 
     /// Refuses a new backup that would pass the tenant's quota: a create
@@ -193,16 +212,7 @@ impl Backups {
         if self.quota.bytes.is_none() && self.quota.backups.is_none() {
             return Ok(());
         }
-        let (mut count, mut used, mut newest) = (0u64, 0u64, None);
-        each_page(
-            |offset| self.list(None, PAGE, offset).map(|page| (page.backups, page.amount)),
-            |backups| {
-                newest = newest.or(backups.first().map(|b| b.size));
-                count += backups.len() as u64;
-                used += backups.iter().map(|b| b.size).sum::<u64>();
-                true
-            },
-        )?;
+        let Usage { count, bytes: used, newest } = self.usage()?;
         if let Some(allowed) = self.quota.backups
             && count >= allowed
         {
@@ -283,7 +293,8 @@ impl Backups {
     pub fn update(&self, id: u64, description: Option<&str>, expiry: ExpiryChange) -> Result<Backup, OpsError> {
         let backup = self.runtime.update(&self.live(), id, description, expiry)?;
         self.offsite_after(Change::Updated(&backup));
-        self.activity.change(Ok(backup))
+        self.activity.changed();
+        Ok(backup)
     }
 
     /// Deletes a backup and its archive, and its offsite copy.
@@ -314,8 +325,7 @@ impl Backups {
 
     /// Re-reads a backup's archive and checks it.
     pub fn verify(&self, id: u64, progress: Option<ProgressFn>) -> Result<VerifyReport, OpsError> {
-        self.ensure_local(id)?;
-        let size = self.get(id)?.size;
+        let size = self.ensure_local(id)?.size;
         let _turn = self.turn();
         let tracked = self.activity.start(OperationKind::Verify, Some(id));
         let invocation =
@@ -342,8 +352,7 @@ impl Backups {
     /// comes from the record and must have the archive shape; the file is
     /// opened without following links.
     pub fn open_archive(&self, id: u64) -> Result<(Backup, OpenedFile), OpsError> {
-        self.ensure_local(id)?;
-        let backup = self.get(id)?;
+        let backup = self.ensure_local(id)?;
         if !is_archive_name(&backup.name, backup.id) {
             return Err(OpsError::Io(format!(
                 "the catalog names the archive of backup {} {:?}, which is not an archive file name; it is not served",
@@ -359,7 +368,7 @@ impl Backups {
 
     /// Adds a schedule.
     pub fn schedule_create(&self, input: &ScheduleInput) -> Result<Schedule, OpsError> {
-        self.activity.change(Ok(self.runtime.schedule_create(&self.live(), input)?))
+        self.activity.change(self.runtime.schedule_create(&self.live(), input).map_err(OpsError::from))
     }
 
     /// A page of schedules.
@@ -369,12 +378,12 @@ impl Backups {
 
     /// Changes a schedule.
     pub fn schedule_update(&self, id: u64, patch: &SchedulePatch) -> Result<Schedule, OpsError> {
-        self.activity.change(Ok(self.runtime.schedule_update(&self.live(), id, patch)?))
+        self.activity.change(self.runtime.schedule_update(&self.live(), id, patch).map_err(OpsError::from))
     }
 
     /// Removes a schedule; its backups stay.
     pub fn schedule_delete(&self, id: u64) -> Result<(), OpsError> {
-        self.activity.change(Ok(self.runtime.schedule_delete(&self.live(), id)?))
+        self.activity.change(self.runtime.schedule_delete(&self.live(), id).map_err(OpsError::from))
     }
 
     /// Runs what is due at `now`; `None` when a due schedule must wait

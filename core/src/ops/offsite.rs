@@ -140,29 +140,34 @@ impl Backups {
             .unwrap_or_default()
     }
 
-    /// Fetches backup `id`'s archive from the bucket when `backups/` lacks
-    /// it, and puts back the description and expiry its name does not
-    /// carry. Nothing happens without a target or a remote copy: the
-    /// operation then reports the backup missing as usual.
-    pub(crate) fn ensure_local(&self, id: u64) -> Result<(), OpsError> {
-        let Some(offsite) = &self.offsite else { return Ok(()) };
-        match self.get(id) {
-            Ok(backup) if self.tenant.dirs().backups.join(&backup.name).is_file() => return Ok(()),
+    /// Backup `id`, its archive fetched from the bucket first when
+    /// `backups/` lacks it, with the description and expiry its name does
+    /// not carry put back. Without a target or a remote copy the backup is
+    /// answered as the catalog has it (or not found), and the operation
+    /// reports a missing archive as usual.
+    pub(crate) fn ensure_local(&self, id: u64) -> Result<Backup, OpsError> {
+        let local = self.get(id);
+        let Some(offsite) = &self.offsite else { return local };
+        match &local {
+            Ok(backup) if self.tenant.dirs().backups.join(&backup.name).is_file() => return local,
             Ok(_) | Err(OpsError::Plugin(CallError::NotFound(_))) => {}
-            Err(err) => return Err(err),
+            Err(_) => return local,
         }
         offsite.refresh_listing(LISTING_AGE);
-        let Some(record) = offsite.remote_record(id) else { return Ok(()) };
+        let Some(record) = offsite.remote_record(id) else { return local };
         let now = self.clock.now();
         if record.backup.expiry.is_some_and(|at| at <= now) {
-            return Ok(());
+            return local;
         }
         offsite.fetch(&record)?;
         let expiry = record.backup.expiry.map_or(ExpiryChange::Keep, ExpiryChange::Set);
-        if let Err(err) = self.runtime.update(&self.live(), id, Some(&record.backup.description), expiry) {
-            tracing::warn!("backup {id} was fetched, but its description and expiry could not be put back: {err}");
+        match self.runtime.update(&self.live(), id, Some(&record.backup.description), expiry) {
+            Ok(backup) => Ok(backup),
+            Err(err) => {
+                tracing::warn!("backup {id} was fetched, but its description and expiry could not be put back: {err}");
+                self.get(id)
+            }
         }
-        Ok(())
     }
 
     /// Before a create: when the bucket's newest backup has a higher id than
@@ -180,7 +185,11 @@ impl Backups {
             return Ok(());
         }
         tracing::info!("fetching offsite backup {newest} so that new backup ids follow the ones in the bucket");
-        self.ensure_local(newest)
+        match self.ensure_local(newest) {
+            // Not local and not fetched (its remote copy expired meanwhile).
+            Ok(_) | Err(OpsError::Plugin(CallError::NotFound(_))) => Ok(()),
+            Err(err) => Err(err),
+        }
     }
 
     /// Queues what a successful create, tick, update or delete means

@@ -32,11 +32,10 @@ impl Backups {
 
     /// The restore itself, with the tenant's backup-or-restore slot held.
     fn restore_running(&self, id: u64, progress: Option<ProgressFn>) -> Result<RestoreReport, OpsError> {
-        self.ensure_local(id)?;
+        let backup = self.ensure_local(id)?;
         let started = Instant::now();
         let dirs = self.tenant.dirs();
         let restore_dirs = self.tenant.work().restore();
-        let backup = self.get(id)?;
         std::fs::create_dir_all(&self.tenant.work().root).map_err(|e| OpsError::Io(e.to_string()))?;
         let need = unpacked_size(&dirs.backups.join(&backup.name), backup.size);
         let space = Space::before(&self.tenant.work().root, need);

@@ -221,6 +221,11 @@ impl Runtime {
         self.shut_down.store(true, Ordering::Relaxed);
     }
 
+    /// Whether [`Runtime::shut_down`] was called: every call is refused.
+    pub fn is_shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::Relaxed)
+    }
+
     /// The options this runtime was loaded with.
     pub fn options(&self) -> &RuntimeOptions {
         &self.options

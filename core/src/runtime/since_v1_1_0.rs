@@ -50,13 +50,6 @@ impl IntoModel for wit_parts::Job {
     }
 }
 
-impl IntoModel for Vec<u8> {
-    type Model = Vec<u8>;
-    fn into_model(self) -> Result<Vec<u8>, BadTimestamp> {
-        Ok(self)
-    }
-}
-
 fn to_wit_job(job: &Job) -> wit_parts::Job {
     wit_parts::Job { id: job.id, parts: job.parts, state: job.state.clone() }
 }

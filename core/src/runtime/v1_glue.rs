@@ -42,6 +42,13 @@ impl IntoModel for () {
     }
 }
 
+impl IntoModel for Vec<u8> {
+    type Model = Vec<u8>;
+    fn into_model(self) -> Result<Vec<u8>, BadTimestamp> {
+        Ok(self)
+    }
+}
+
 /// The glue for a 1.x version module, expanded inside it: `prepare` (the
 /// contract check against the module's `SPEC` and the linker), its `host`
 /// imports served by [`super::host_imports::HostContext`], every `plugin`

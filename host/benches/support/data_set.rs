@@ -106,6 +106,13 @@ fn write_file(path: &Path, size: u64, text: bool, rng: &mut Rng) {
     out.flush().expect("flush data");
 }
 
+/// Writes `size` reproducible random bytes (which do not compress) to
+/// `path` (the offsite benchmark's archive).
+#[allow(dead_code)]
+pub fn write_random(path: &Path, size: u64) {
+    write_file(path, size, false, &mut Rng(SEED));
+}
+
 /// A small xorshift generator: the same seed gives the same data set.
 struct Rng(u64);
 

@@ -13,6 +13,7 @@ pub mod upload;
 pub mod user;
 
 use axum::Router;
+use axum::middleware::map_response;
 use axum::routing::{delete, get, patch, post};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -20,6 +21,7 @@ use utoipa::IntoParams;
 
 use crate::http::AppState;
 use crate::http::response::ApiError;
+use crate::web::security_headers;
 
 /// Every API route.
 pub fn router() -> Router<AppState> {
@@ -49,7 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/public/{*path}", get(files::public))
         .route("/translations/{*path}", get(files::translations))
         .route("/openapi.json", get(openapi::document))
-        .route("/scalar", get(reference::page))
+        .route("/scalar", get(reference::page).layer(map_response(security_headers)))
         .route("/scalar/{name}", get(reference::asset))
 }
 

@@ -68,18 +68,18 @@ pub async fn upload(
 ) -> ApiResult {
     caller.root(query.uid)?;
     let limit = state.upload_limit;
-    let too_large = || ApiError::from(OpsError::TooLarge { limit });
     let announced = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    // Over the limit is refused before the tenant's upload slot is taken.
     if announced.is_some_and(|len| len > limit) {
         drain(body.into_data_stream()).await;
-        return Err(too_large());
+        return Err(OpsError::TooLarge { limit }.into());
     }
-    let staging = state.ops(|backups| backups.import_begin()).await?;
-    if announced.is_some_and(|len| staging.exceeds_room(len)) {
-        let refused = ApiError::from(staging.over_quota());
+    let name = query.name.clone();
+    let staging = state.ops(move |backups| backups.import_begin(&name)).await?;
+    if let Some(Err(refused)) = announced.map(|len| staging.refuse_past(len, limit)) {
         drop(staging);
         drain(body.into_data_stream()).await;
-        return Err(refused);
+        return Err(refused.into());
     }
     let failed = |err| ApiError::from(staging.write_failure(err));
     let mut file = tokio::fs::File::create(staging.path()).await.map_err(failed)?;
@@ -88,12 +88,11 @@ pub async fn upload(
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|err| ApiError::bad_request(format!("the upload broke off: {err}")))?;
         written += chunk.len() as u64;
-        if written > limit || staging.exceeds_room(written) {
-            let refused = if written > limit { too_large() } else { ApiError::from(staging.over_quota()) };
+        if let Err(refused) = staging.refuse_past(written, limit) {
             drop(file);
             drop(staging);
             drain(stream).await;
-            return Err(refused);
+            return Err(refused.into());
         }
         file.write_all(&chunk).await.map_err(failed)?;
     }

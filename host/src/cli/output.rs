@@ -47,17 +47,8 @@ pub(crate) fn opt_time(t: Option<DateTime<Utc>>, none: &str) -> String {
     t.map(time).unwrap_or_else(|| none.to_string())
 }
 
-/// `1.5 MiB` style sizes.
-pub(crate) fn size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
-}
+/// `1.5 MiB` style sizes, as the core words them in its messages.
+pub(crate) use kinesis_backup_core::ops::size_in_words as size;
 
 /// Rows under a header, each column as wide as its widest cell.
 pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {

@@ -122,12 +122,11 @@ fn check(file: Option<PathBuf>, memory_mib: u32, out: Output) -> Result<ExitCode
             println!("{}", line(case));
         }
     });
-    let failed = report.failures().count();
-    let message = if failed == 0 {
+    let message = if report.passed() {
         format!("all {} cases passed", CASES.len())
     } else {
-        format!("{failed} of {} cases failed", CASES.len())
+        format!("{} of {} cases failed", report.failures().count(), CASES.len())
     };
     out.emit(&message, &[("check", json(&report))], str::to_string);
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -46,12 +46,7 @@ pub fn kind_name(err: &CallError) -> &'static str {
 
 impl Kind {
     fn matches(self, err: &CallError) -> bool {
-        matches!(
-            (self, err),
-            (Kind::NotFound, CallError::NotFound(_))
-                | (Kind::InvalidInput, CallError::InvalidInput(_))
-                | (Kind::CorruptArchive, CallError::CorruptArchive(_))
-        )
+        kind_name(err) == self.name()
     }
 
     fn name(self) -> &'static str {

@@ -35,11 +35,6 @@ impl Scratch {
         self.dir.path()
     }
 
-    /// Where a restore is staged.
-    pub fn staging(&self) -> &Path {
-        &self.staging
-    }
-
     /// An invocation on the tenant with `clock`.
     pub fn invocation(&self, clock: Arc<dyn Clock>) -> Invocation {
         Invocation { clock, ..Invocation::new(self.dirs.clone()) }

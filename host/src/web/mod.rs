@@ -39,9 +39,10 @@ pub fn router() -> Router<AppState> {
         .layer(axum::middleware::map_response(security_headers))
 }
 
-/// The pages load scripts and styles from this server only, cannot be framed,
-/// and do not leak their address to other sites.
-async fn security_headers(mut response: Response) -> Response {
+/// The pages (and the API reference) load scripts and styles from this
+/// server only, cannot be framed, and do not leak their address to other
+/// sites.
+pub(crate) async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     let fixed = [
         (

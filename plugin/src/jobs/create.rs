@@ -3,7 +3,6 @@
 //! job's folder; the finish joins them, records the backup and removes the
 //! folder. [`add_backup`] runs the same steps in one instance.
 
-use std::fs;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -15,7 +14,7 @@ use crate::archive::plan::{Plan, plan};
 use crate::archive::write::{PartSpec, PartWritten, write_part};
 use crate::catalog::Catalog;
 use crate::error::{PluginError, Result};
-use crate::folders::remove_tree;
+use crate::folders::{create_folder, remove_tree};
 use crate::host::Context;
 use crate::input::{check_description, check_expiry};
 use crate::records::Backup;
@@ -67,7 +66,7 @@ impl CreateJob {
     ) -> Result<CreateJob> {
         let dir = job_dir(ctx, id);
         remove_tree(&dir)?;
-        fs::create_dir(&dir).map_err(|e| PluginError::io("create", &dir, &e))?;
+        create_folder(&dir)?;
         let plan = plan(ctx, parts).inspect_err(|_| {
             let _ = remove_tree(&dir);
         })?;

@@ -90,8 +90,11 @@ impl ReadJob {
 
     /// The spans part `index` reads, with the hashes of each file and of
     /// each span's bytes.
-    fn spans_of<'p>(&self, path: &'p std::path::Path, index: usize) -> (Vec<Span<'p>>, Hashes, Hashes) {
-        match &self.layout {
+    fn spans_of<'p>(&self, path: &'p std::path::Path, index: usize) -> Result<(Vec<Span<'p>>, Hashes, Hashes)> {
+        if index >= self.parts() {
+            return Err(PluginError::InvalidInput(format!("the job has no part {index}")));
+        }
+        Ok(match &self.layout {
             Some(layout) => {
                 let spans = layout.pieces[self.pieces_of(layout, index)]
                     .iter()
@@ -103,55 +106,19 @@ impl ReadJob {
                 let whole = Span { path, offset: 0, length: self.size, role: PieceRole::Whole };
                 (vec![whole], Hashes::BOTH, Hashes { sha256: true, blake3: false })
             }
-        }
+        })
     }
 
     /// Reads part `index`; a restore extracts it into the content roots.
     pub fn run_part(&self, ctx: Context, index: usize) -> Result<PartRead> {
-        let progress = Progress::new(ctx.host, self.part_length(index));
+        let path = self.path(ctx);
+        let spans = self.spans_of(&path, index)?;
+        let progress = Progress::new(ctx.host, spans.0.iter().map(|span| span.length).sum());
         let mut staging = Staging::into_roots(ctx);
         let sink: &mut dyn ExtractSink = if self.restore { &mut staging } else { &mut Discard };
-        let mut read = self.read_part(ctx, index, sink, &progress)?;
+        let mut read = read_part(spans, sink, &progress)?;
         progress.finish();
         read.env = staging.env.map(hex::encode);
-        Ok(read)
-    }
-
-    /// The bytes part `index` reads.
-    fn part_length(&self, index: usize) -> u64 {
-        match &self.layout {
-            Some(layout) if index < self.parts() => {
-                layout.pieces[self.pieces_of(layout, index)].iter().map(|piece| piece.length).sum()
-            }
-            Some(_) => 0,
-            None => self.size,
-        }
-    }
-
-    /// Reads part `index` into `sink`, stopping at the first damage; the
-    /// outcome has no `.env` (the sink has it).
-    fn read_part(
-        &self,
-        ctx: Context,
-        index: usize,
-        sink: &mut dyn ExtractSink,
-        progress: &Progress,
-    ) -> Result<PartRead> {
-        if index >= self.parts() {
-            return Err(PluginError::InvalidInput(format!("the job has no part {index}")));
-        }
-        let path = self.path(ctx);
-        let (spans, file_hashes, span_hashes) = self.spans_of(&path, index);
-        let mut read = PartRead { contents: Vec::new(), digests: Vec::new(), env: None };
-        for span in &spans {
-            let (contents, digest) = read_span(span, file_hashes, span_hashes, sink, progress)?;
-            let damaged = contents.damage.is_some();
-            read.contents.push(contents);
-            read.digests.push(digest);
-            if damaged {
-                break;
-            }
-        }
         Ok(read)
     }
 
@@ -159,10 +126,11 @@ impl ReadJob {
     /// then checks them and the tail as a job's finish does; stops at the
     /// first damage.
     pub fn read_all(&self, ctx: Context, sink: &mut dyn ExtractSink) -> Result<ArchiveCheck> {
+        let path = self.path(ctx);
         let progress = Progress::new(ctx.host, self.size);
         let mut outcomes = Vec::with_capacity(self.parts());
         for index in 0..self.parts() {
-            let read = self.read_part(ctx, index, sink, &progress)?;
+            let read = read_part(self.spans_of(&path, index)?, sink, &progress)?;
             if let Some(damage) = read.contents.iter().find_map(|c| c.damage.clone()) {
                 progress.finish();
                 return Ok(damaged(damage));
@@ -232,12 +200,7 @@ impl ReadJob {
             }
             None => {
                 let sha256 = outcomes[0].digests.first().and_then(|d| d.sha256.clone()).unwrap_or_default();
-                if !self.sha256.is_empty() && !sha256.eq_ignore_ascii_case(&self.sha256) {
-                    problems.push(format!(
-                        "the archive's SHA-256 is {sha256}, but {} was recorded when it was made",
-                        self.sha256
-                    ));
-                }
+                problems.extend(sha256_problem(&sha256, &self.sha256));
             }
         }
         pieces.extend(tail_contents.as_ref());
@@ -262,14 +225,7 @@ impl ReadJob {
         let progress = self.tail_progress(ctx);
         let (check, env) = self.check(ctx, outcomes, &progress)?;
         progress.finish();
-        if !check.problems.is_empty() {
-            return Err(PluginError::CorruptArchive(format!(
-                "backup {} ({}) was not restored, nothing was changed: {}",
-                self.id,
-                self.name,
-                check.problems.join("; ")
-            )));
-        }
+        let check = self.sound(check)?;
         if let Some(env) = env {
             ctx.host
                 .write_env(&env)
@@ -277,6 +233,19 @@ impl ReadJob {
         }
         ctx.info(&format!("restored backup {}: {} files, {} bytes", self.id, check.files, check.bytes));
         Ok(RestoreReport { id: self.id, files: check.files, bytes: check.bytes })
+    }
+
+    /// `check` when it found nothing wrong; else the refusal of a restore.
+    pub fn sound(&self, check: ArchiveCheck) -> Result<ArchiveCheck> {
+        if check.problems.is_empty() {
+            return Ok(check);
+        }
+        Err(PluginError::CorruptArchive(format!(
+            "backup {} ({}) was not restored, nothing was changed: {}",
+            self.id,
+            self.name,
+            check.problems.join("; ")
+        )))
     }
 
     /// Ends a verify job.
@@ -293,7 +262,7 @@ impl ReadJob {
     /// with `sha256sum`).
     pub fn verify_report(&self, ctx: Context, mut check: ArchiveCheck) -> Result<VerifyReport> {
         if check.problems.is_empty() && self.layout.is_some() {
-            check.problems.extend(recorded_sha256_problem(ctx, &self.path(ctx), &self.sha256)?);
+            check.problems.extend(self.whole_file_sha256_problem(ctx)?);
         }
         Ok(VerifyReport {
             id: self.id,
@@ -303,16 +272,42 @@ impl ReadJob {
             problems: check.problems,
         })
     }
+
+    /// The problem when the whole archive file's SHA-256 is not the
+    /// recorded one.
+    fn whole_file_sha256_problem(&self, ctx: Context) -> Result<Option<String>> {
+        let path = self.path(ctx);
+        let progress = Progress::new(ctx.host, self.size);
+        let (_, sha256) = sha256_file(&path, Some(&progress)).map_err(|e| PluginError::io("read", &path, &e))?;
+        progress.finish();
+        Ok(sha256_problem(&sha256, &self.sha256))
+    }
 }
 
-/// The problem with the archive at `path` when its SHA-256 is not the
-/// `recorded` one.
-pub fn recorded_sha256_problem(ctx: Context, path: &std::path::Path, recorded: &str) -> Result<Option<String>> {
-    let failed = |e: std::io::Error| PluginError::io("read", path, &e);
-    let size = std::fs::metadata(path).map_err(failed)?.len();
-    let progress = Progress::new(ctx.host, size);
-    let (_, sha256) = sha256_file(path, Some(&progress)).map_err(failed)?;
-    progress.finish();
-    Ok((!recorded.is_empty() && !sha256.eq_ignore_ascii_case(recorded))
-        .then(|| format!("the archive's SHA-256 is {sha256}, but {recorded} was recorded when it was made")))
+/// The problem when the archive's SHA-256 `found` is not the `recorded`
+/// one (none when nothing was recorded).
+fn sha256_problem(found: &str, recorded: &str) -> Option<String> {
+    (!recorded.is_empty() && !found.eq_ignore_ascii_case(recorded))
+        .then(|| format!("the archive's SHA-256 is {found}, but {recorded} was recorded when it was made"))
+}
+
+/// Reads `spans` (with the hashes of each file and of each span's bytes)
+/// into `sink`, stopping at the first damage; the outcome has no `.env`
+/// (the sink has it).
+fn read_part(
+    (spans, file_hashes, span_hashes): (Vec<Span>, Hashes, Hashes),
+    sink: &mut dyn ExtractSink,
+    progress: &Progress,
+) -> Result<PartRead> {
+    let mut read = PartRead { contents: Vec::new(), digests: Vec::new(), env: None };
+    for span in &spans {
+        let (contents, digest) = read_span(span, file_hashes, span_hashes, sink, progress)?;
+        let damaged = contents.damage.is_some();
+        read.contents.push(contents);
+        read.digests.push(digest);
+        if damaged {
+            break;
+        }
+    }
+    Ok(read)
 }

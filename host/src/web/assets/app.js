@@ -79,18 +79,14 @@ async function errorFrom(response) {
 const RFC3339 = /\b\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)/g;
 
 /**
- * A server message as a person reads it: times in the viewer's zone instead of UTC, and the
- * common refusals in plain words. Other messages stay as the server wrote them.
+ * A server message as a person reads it: times in the viewer's zone instead of UTC. The server
+ * words its refusals (a running backup, a full disk, a quota) for people already, so they stay.
  */
-export function humanize(status, message) {
+function humanize(status, message) {
   const past = /expiry (\S+) is in the past/.exec(message);
   if (status === 400 && past) {
     return `That expiry, ${formatTime(new Date(past[1]))}, has already passed. Choose a time in the future.`;
   }
-  if (status === 409) {
-    return 'Another backup or restore is running. Try again when it has finished (its progress shows at the top of the page).';
-  }
-  if (status === 507) return `The server's disk is full. Free some space (delete old backups), then try again. (${message})`;
   return message.replace(RFC3339, (text) => formatTime(new Date(text)));
 }
 
@@ -130,7 +126,7 @@ export function formatWeekdayTime(date) {
 }
 
 /** "2025-11-26 12:30:00 UTC" for a title attribute. */
-export function utcText(date) {
+function utcText(date) {
   return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 

@@ -13,7 +13,7 @@ const PAGE_SIZE = 20;
 /** Names listed in the bulk delete question before "and N more". */
 const LISTED = 12;
 const state = {
-  filter: '', offset: 0, amount: 0, backups: [], selected: new Map(), highlight: new Set(), loaded: false,
+  filter: '', offset: 0, amount: 0, backups: [], selected: new Map(), highlight: new Set(),
   seen: new Set(), schedules: new Map(), drawn: '', markNew: false,
 };
 
@@ -53,7 +53,6 @@ async function load() {
     }
     state.markNew = false;
     for (const backup of state.backups) state.seen.add(backup.id);
-    state.loaded = true;
     render();
   } catch (error) {
     if (ticket === loadCounter) notify('error', `Could not load the backups: ${error.message}`);

@@ -93,7 +93,7 @@ function localWords(cron) {
 }
 
 /** "7 days", "1 day", "36 hours": whole days as days. */
-export function hoursInWords(hours) {
+function hoursInWords(hours) {
   const unit = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
   return hours % 24 === 0 ? unit(hours / 24, 'day') : unit(hours, 'hour');
 }
